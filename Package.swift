@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// Seqbox: a real-time, lossless messaging backend with its own per-user mailbox store.
+import PackageDescription
+
+let package = Package(
+    name: "Seqbox",
+    products: [
+        .library(name: "SeqboxStore", targets: ["SeqboxStore"]),
+        .executable(name: "seqboxd", targets: ["seqboxd"]),
+        .executable(name: "seqbox-fsck", targets: ["seqbox-fsck"]),
+        .executable(name: "seqbox-dump", targets: ["seqbox-dump"]),
+        .executable(name: "seqbox-bench", targets: ["seqbox-bench"]),
+    ],
+    targets: [
+        // System C libraries, found with pkg-config.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Linux calls Glibc lacks here (fallocate, epoll, eventfd, accept4).
+        .target(name: "CSeqboxShim"),
+
+        // The thin typed syscall layer: file descriptors, errno, files, mmap, flock.
+        .target(name: "SeqboxSystem", dependencies: ["CSeqboxShim"]),
+        // The on-disk format, pure: constants, identifiers, records, checksums, compression.
+        .target(name: "SeqboxFormat", dependencies: ["CLZ4", "CXXHash"]),
+        // The client/server wire protocol, pure: frames, codec, limits (PROTOCOL.md).
+        .target(name: "SeqboxProtocol"),
+        // The per-user mailbox store engine.
+        .target(name: "SeqboxStore", dependencies: ["SeqboxFormat", "SeqboxSystem"]),
+        // Shared code of the offline tools (argument parsing, output).
+        .target(name: "SeqboxTooling", dependencies: ["SeqboxStore"], path: "Tools/SeqboxTooling"),
+
+        .executableTarget(name: "seqboxd", dependencies: ["SeqboxStore"]),
+        .executableTarget(name: "seqbox-fsck", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-fsck"),
+        .executableTarget(name: "seqbox-dump", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-dump"),
+        .executableTarget(name: "seqbox-bench", dependencies: ["SeqboxStore", "CSQLite"], path: "Benchmarks/seqbox-bench"),
+
+        .testTarget(name: "SeqboxFormatTests", dependencies: ["SeqboxFormat"]),
+        .testTarget(name: "SeqboxStoreTests", dependencies: ["SeqboxStore"]),
+        .testTarget(name: "SeqboxProtocolTests", dependencies: ["SeqboxProtocol"]),
+    ]
+)

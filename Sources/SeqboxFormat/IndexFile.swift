@@ -1,0 +1,102 @@
+/// One record's entry in a sealed segment's index file (FORMAT.md "Index files").
+public struct IndexEntry: Equatable, Sendable {
+    public var offset: UInt32
+    public var seq: Seq
+    public var user: UserID
+    public var type: RecordType
+    public var flags: UInt8
+    public var storedLength: UInt32
+
+    public init(offset: UInt32, seq: Seq, user: UserID, type: RecordType, flags: UInt8, storedLength: UInt32) {
+        self.offset = offset
+        self.seq = seq
+        self.user = user
+        self.type = type
+        self.flags = flags
+        self.storedLength = storedLength
+    }
+}
+
+/// A sealed segment's index: every record's (offset, user, seq, type) in log order. Derived
+/// data: rebuilt from the segment when missing or failing its checksum, never trusted over it.
+public struct IndexFile: Equatable, Sendable {
+    public var basePosition: LogPosition
+    /// Bytes of the segment (from offset 0) that the index covers: the end of its last record.
+    public var segmentLength: UInt64
+    public var entries: [IndexEntry]
+
+    public init(basePosition: LogPosition, segmentLength: UInt64, entries: [IndexEntry]) {
+        self.basePosition = basePosition
+        self.segmentLength = segmentLength
+        self.entries = entries
+    }
+
+    public enum Problem: Error, Equatable, Sendable, CustomStringConvertible {
+        case truncated, badMagic, unsupportedVersion(UInt16), badChecksum, badEntry(Int)
+        public var description: String {
+            switch self {
+            case .truncated: "index file truncated"
+            case .badMagic: "not a Seqbox index file (bad magic)"
+            case .unsupportedVersion(let version): "unsupported index version \(version)"
+            case .badChecksum: "index checksum mismatch"
+            case .badEntry(let index): "index entry \(index) is invalid"
+            }
+        }
+    }
+
+    public func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: FormatConstants.indexHeaderSize + entries.count * FormatConstants.indexEntrySize + 8)
+        writer.append(FormatConstants.indexMagic)
+        writer.append(FormatConstants.formatVersion)
+        writer.append(UInt16(0))
+        writer.append(UInt32(entries.count))
+        writer.append(basePosition.rawValue)
+        writer.append(segmentLength)
+        for entry in entries {
+            writer.append(entry.offset)
+            writer.append(entry.seq.rawValue)
+            writer.append(entry.user.rawValue)
+            writer.append(entry.type.rawValue)
+            writer.append(entry.flags)
+            writer.append(UInt16(0))
+            writer.append(entry.storedLength)
+        }
+        writer.appendChecksumTrailer()
+        return writer.bytes
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> IndexFile {
+        guard bytes.count >= FormatConstants.indexHeaderSize + FormatConstants.indexTrailerSize else { throw .truncated }
+        var reader = ByteReader(bytes)
+        do {
+            guard try reader.read(UInt64.self) == FormatConstants.indexMagic else { throw Problem.badMagic }
+            let version = try reader.read(UInt16.self)
+            guard version == FormatConstants.formatVersion else { throw Problem.unsupportedVersion(version) }
+            let bodyEnd = bytes.count - FormatConstants.indexTrailerSize
+            let stored = bytes.loadLE(at: bodyEnd, as: UInt64.self)
+            guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0 ..< bodyEnd])) == stored else { throw Problem.badChecksum }
+            _ = try reader.read(UInt16.self)
+            let count = Int(try reader.read(UInt32.self))
+            let base = LogPosition(try reader.read(UInt64.self))
+            let length = try reader.read(UInt64.self)
+            guard count * FormatConstants.indexEntrySize == bodyEnd - FormatConstants.indexHeaderSize else { throw Problem.truncated }
+            var entries: [IndexEntry] = []
+            entries.reserveCapacity(count)
+            for index in 0 ..< count {
+                let offset = try reader.read(UInt32.self)
+                let seq = Seq(try reader.read(UInt32.self))
+                let user = UserID(try reader.read(UInt64.self))
+                guard let type = RecordType(rawValue: try reader.read(UInt8.self)) else { throw Problem.badEntry(index) }
+                let flags = try reader.read(UInt8.self)
+                _ = try reader.read(UInt16.self)
+                let storedLength = try reader.read(UInt32.self)
+                entries.append(IndexEntry(offset: offset, seq: seq, user: user, type: type, flags: flags, storedLength: storedLength))
+            }
+            return IndexFile(basePosition: base, segmentLength: length, entries: entries)
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw .truncated
+        }
+    }
+}
