@@ -62,8 +62,8 @@ public enum FormatConstants {
     /// segmentLength u64 (bytes of the segment covered, from 0).
     public static let indexHeaderSize = 32
     /// One entry per record: offset u32 | seq u32 | user u64 | type u8 | flags u8 | reserved u16 |
-    /// storedLength u32.
-    public static let indexEntrySize = 24
+    /// storedLength u32 | keyHash u64 (messages: the idempotency key hash; others: 0).
+    public static let indexEntrySize = 32
     /// Index trailer: XXH3-64 of every preceding byte of the file.
     public static let indexTrailerSize = 8
     /// Index file name suffix (same 20-digit base as its segment).

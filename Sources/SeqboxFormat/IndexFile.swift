@@ -6,8 +6,11 @@ public struct IndexEntry: Equatable, Sendable {
     public var type: RecordType
     public var flags: UInt8
     public var storedLength: UInt32
+    /// For messages: the record's idempotency key hash (see FORMAT.md "Idempotency"); else 0.
+    public var keyHash: UInt64
 
-    public init(offset: UInt32, seq: Seq, user: UserID, type: RecordType, flags: UInt8, storedLength: UInt32) {
+    public init(offset: UInt32, seq: Seq, user: UserID, type: RecordType, flags: UInt8, storedLength: UInt32, keyHash: UInt64 = 0) {
+        self.keyHash = keyHash
         self.offset = offset
         self.seq = seq
         self.user = user
@@ -60,6 +63,7 @@ public struct IndexFile: Equatable, Sendable {
             writer.append(entry.flags)
             writer.append(UInt16(0))
             writer.append(entry.storedLength)
+            writer.append(entry.keyHash)
         }
         writer.appendChecksumTrailer()
         return writer.bytes
@@ -90,7 +94,8 @@ public struct IndexFile: Equatable, Sendable {
                 let flags = try reader.read(UInt8.self)
                 _ = try reader.read(UInt16.self)
                 let storedLength = try reader.read(UInt32.self)
-                entries.append(IndexEntry(offset: offset, seq: seq, user: user, type: type, flags: flags, storedLength: storedLength))
+                let keyHash = try reader.read(UInt64.self)
+                entries.append(IndexEntry(offset: offset, seq: seq, user: user, type: type, flags: flags, storedLength: storedLength, keyHash: keyHash))
             }
             return IndexFile(basePosition: base, segmentLength: length, entries: entries)
         } catch let problem as Problem {

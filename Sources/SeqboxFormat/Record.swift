@@ -172,3 +172,17 @@ public enum RecordCodec {
         return true
     }
 }
+
+/// The idempotency key of a message (FORMAT.md "Idempotency"): XXH3-64 (seed 0) of five
+/// little-endian u64s: mailbox user, sender, device, client message id, outgoing (0 or 1).
+public enum IdempotencyKey {
+    public static func hash(user: UserID, sender: UserID, device: DeviceID, clientMessageID: ClientMessageID, outgoing: Bool) -> UInt64 {
+        var words = (user.rawValue.littleEndian, sender.rawValue.littleEndian, device.rawValue.littleEndian,
+                     clientMessageID.rawValue.littleEndian, UInt64(outgoing ? 1 : 0).littleEndian)
+        return withUnsafeBytes(of: &words) { Checksum.xxh3($0) }
+    }
+
+    public static func hash(_ header: RecordHeader) -> UInt64 {
+        hash(user: header.user, sender: header.sender, device: header.device, clientMessageID: header.clientMessageID, outgoing: header.isOutgoing)
+    }
+}

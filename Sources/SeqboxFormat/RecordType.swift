@@ -12,6 +12,9 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// `user`'s mailbox moved to epoch `clientMessageId` (low 32 bits) at newest seq `seq`,
     /// because data was dropped by a repair; `sender` holds the first lost seq, `device` the last.
     case epochChange = 5
+    /// Filler written by a repair over bytes that were corrupt, so the segment scans clean and
+    /// keeps its offsets; carries no state. `user`, `seq` and the ids are 0.
+    case padding = 6
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .block: "block"
         case .unblock: "unblock"
         case .epochChange: "epoch"
+        case .padding: "padding"
         }
     }
 
