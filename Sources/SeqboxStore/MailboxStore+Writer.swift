@@ -216,20 +216,19 @@ extension MailboxStore {
 
     /// The segment holding `position` and the offset in it (state lock held, or writer thread).
     func locate(_ position: UInt64) -> (segment: Segment, offset: Int)? {
+        // The segment with the greatest base <= position (segments are contiguous: each
+        // starts where the previous one's records end).
         var low = 0
-        var high = segments.count - 1
-        while low <= high {
+        var high = segments.count
+        while low < high {
             let middle = (low + high) / 2
-            let segment = segments[middle]
-            if position < segment.base.rawValue {
-                high = middle - 1
-            } else if position >= segment.base.rawValue + UInt64(segment.capacity) {
-                low = middle + 1
-            } else {
-                return (segment, Int(position - segment.base.rawValue))
-            }
+            if segments[middle].base.rawValue <= position { low = middle + 1 } else { high = middle }
         }
-        return nil
+        guard low > 0 else { return nil }
+        let segment = segments[low - 1]
+        let offset = position - segment.base.rawValue
+        guard offset < UInt64(segment.capacity) else { return nil }
+        return (segment, Int(offset))
     }
 
     /// Phases 2 and 3: lay the records out, write them with one pwrite, sync once (mode

@@ -153,8 +153,8 @@ public final class MailboxStore: @unchecked Sendable {
         var operations: [WriteOperation] = []
         operations.reserveCapacity(messages.count)
         for message in messages {
-            guard message.payload.count <= FormatConstants.payloadSizeMax else {
-                return completion(.failure(.payloadTooLarge(size: message.payload.count, max: FormatConstants.payloadSizeMax)))
+            guard message.payload.count <= options.payloadBytesMax else {
+                return completion(.failure(.payloadTooLarge(size: message.payload.count, max: options.payloadBytesMax)))
             }
             operations.append(.message(PreparedMessage(message)))
         }

@@ -34,6 +34,7 @@ final class Segment: @unchecked Sendable {
     var endPosition: LogPosition { LogPosition(base.rawValue + UInt64(length)) }
     var freeBytes: Int { capacity - length }
 
+    /// True if `position` lies in this segment's published records.
     @inline(__always)
     func contains(_ position: UInt64) -> Bool {
         position >= base.rawValue && position < base.rawValue + UInt64(length)

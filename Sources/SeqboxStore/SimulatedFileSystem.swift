@@ -169,7 +169,7 @@ public final class SimulatedFileSystem: FileSystem {
     public func durableContents(of path: String) -> [UInt8]? {
         state.withLock { state in
             guard case .file(let file)? = state.node(at: path) else { return nil }
-            return file.durableBytes
+            return file.durable.array
         }
     }
 
@@ -194,7 +194,7 @@ public final class SimulatedFileSystem: FileSystem {
             state.changeUsage(of: file, to: bytes.count)
             file.resize(to: 0)
             bytes.withUnsafeBytes { file.write($0, at: 0) }
-            file.durableBytes = bytes
+            file.durable = bytes.withUnsafeBytes { ByteImage(copying: $0) }
             file.pending = []
         }
     }
@@ -210,7 +210,7 @@ public final class SimulatedFileSystem: FileSystem {
             let mask = UInt8(1) << UInt8(bit)
             var byte = file.block.pointer.load(fromByteOffset: offset, as: UInt8.self) ^ mask
             withUnsafeBytes(of: &byte) { file.write($0, at: offset) }
-            if offset < file.durableBytes.count { file.durableBytes[offset] ^= mask }
+            if offset < file.durable.count { file.durable.flipBits(at: offset, mask: mask) }
         }
     }
 
@@ -223,7 +223,7 @@ public final class SimulatedFileSystem: FileSystem {
             let file = state.fileForSurgery(at: path)
             state.changeUsage(of: file, to: size)
             file.resize(to: size)
-            PendingChange.resize(to: size).apply(to: &file.durableBytes)
+            file.durable.resize(to: size)
         }
     }
 
@@ -421,7 +421,7 @@ public final class SimulatedFileSystem: FileSystem {
         try checkFault(.sync, path)
         try state.withLock { (state) throws(SystemError) in
             try state.requireLive(.sync, path)
-            for change in file.pending { change.apply(to: &file.durableBytes) }
+            for change in file.pending { change.apply(to: file.durable) }
             file.pending.removeAll()
             state.statistics.syncCount += 1
         }
@@ -677,7 +677,7 @@ extension SimulatedFileSystem {
                 }
                 switch child {
                 case .file(let file):
-                    let survivor = Node.file(FileNode(content: file.crashBytes(random: &random, tearing: tearing)))
+                    let survivor = Node.file(FileNode(durable: file.crashImage(random: &random, tearing: tearing)))
                     copies[ObjectIdentifier(file)] = survivor
                     link(survivor, as: name, in: copy)
                 case .directory(let directory):
@@ -722,29 +722,14 @@ extension SimulatedFileSystem {
         case resize(to: Int)
         case allocate(to: Int)
 
-        func apply(to content: inout [UInt8]) {
+        func apply(to image: ByteImage) {
             switch self {
             case .write(let offset, let bytes):
-                Self.write(bytes[...], at: offset, to: &content)
+                bytes.withUnsafeBytes { image.write($0, at: offset) }
             case .resize(let size):
-                if size < content.count {
-                    content.removeSubrange(size...)
-                } else {
-                    content.append(contentsOf: repeatElement(0, count: size - content.count))
-                }
+                image.resize(to: size)
             case .allocate(let size):
-                if size > content.count { content.append(contentsOf: repeatElement(0, count: size - content.count)) }
-            }
-        }
-
-        static func write(_ bytes: ArraySlice<UInt8>, at offset: Int, to content: inout [UInt8]) {
-            guard !bytes.isEmpty else { return }
-            let end = offset + bytes.count
-            if end > content.count { content.append(contentsOf: repeatElement(0, count: end - content.count)) }
-            content.withUnsafeMutableBytes { target in
-                bytes.withUnsafeBytes { source in
-                    (target.baseAddress! + offset).copyMemory(from: source.baseAddress!, byteCount: source.count)
-                }
+                if size > image.count { image.resize(to: size) }
             }
         }
     }
@@ -764,6 +749,69 @@ extension SimulatedFileSystem {
         deinit { pointer.deallocate() }
     }
 
+    /// A growable byte array in raw memory (durable bytes, crash images): growth, copies and
+    /// zero-fills are memcpy/memset even in debug builds. Bytes count..<capacity are zero.
+    /// `@unchecked Sendable`: owned by one `FileNode`, touched only under the mutex.
+    fileprivate final class ByteImage: @unchecked Sendable {
+        private(set) var pointer: UnsafeMutableRawPointer
+        private var capacity: Int
+        private(set) var count: Int
+
+        init(capacity: Int = 0) {
+            self.capacity = capacity
+            count = 0
+            pointer = .allocate(byteCount: max(capacity, 1), alignment: 16)
+            pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(capacity, 1))
+        }
+
+        convenience init(copying bytes: UnsafeRawBufferPointer) {
+            self.init(capacity: bytes.count)
+            write(bytes, at: 0)
+        }
+
+        deinit { pointer.deallocate() }
+
+        var array: [UInt8] { Self.array(of: UnsafeRawBufferPointer(start: pointer, count: count)) }
+
+        func copy() -> ByteImage { ByteImage(copying: UnsafeRawBufferPointer(start: pointer, count: count)) }
+
+        /// Copies `bytes` to `offset`, zero-filling any gap past the end.
+        func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            if offset + bytes.count > count { resize(to: offset + bytes.count) }
+            (pointer + offset).copyMemory(from: source, byteCount: bytes.count)
+        }
+
+        func resize(to newCount: Int) {
+            if newCount < count {
+                (pointer + newCount).initializeMemory(as: UInt8.self, repeating: 0, count: count - newCount)
+            } else if newCount > capacity {
+                let grownCapacity = max(newCount, capacity * 2)
+                let grown = UnsafeMutableRawPointer.allocate(byteCount: grownCapacity, alignment: 16)
+                grown.copyMemory(from: pointer, byteCount: count)
+                (grown + count).initializeMemory(as: UInt8.self, repeating: 0, count: grownCapacity - count)
+                pointer.deallocate()
+                pointer = grown
+                capacity = grownCapacity
+            }
+            count = newCount
+        }
+
+        func flipBits(at offset: Int, mask: UInt8) {
+            let byte = pointer.load(fromByteOffset: offset, as: UInt8.self)
+            pointer.storeBytes(of: byte ^ mask, toByteOffset: offset, as: UInt8.self)
+        }
+
+        static func array(of bytes: UnsafeRawBufferPointer) -> [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initializedCount in
+                if let source = bytes.baseAddress, let target = buffer.baseAddress, bytes.count > 0 {
+                    UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: bytes.count)
+                }
+                initializedCount = bytes.count
+            }
+        }
+    }
+
     fileprivate struct WeakBlock {
         weak var block: ContentBlock?
     }
@@ -776,21 +824,21 @@ extension SimulatedFileSystem {
         /// Blocks this file outgrew that a mapping still holds; kept in step with `block`.
         private var retiredBlocks: [WeakBlock] = []
         private(set) var size: Int
-        var durableBytes: [UInt8]
+        /// The bytes as of the last sync.
+        var durable: ByteImage
         var pending: [PendingChange] = []
         /// Names in the current tree (0 after remove; 2 only after a half-synced rename crash).
         var linkCount = 0
 
-        init(content: [UInt8] = []) {
-            block = ContentBlock(capacity: Self.roundedToPage(content.count))
-            size = content.count
-            durableBytes = content
-            content.withUnsafeBytes { raw in
-                if let base = raw.baseAddress { block.pointer.copyMemory(from: base, byteCount: raw.count) }
-            }
+        /// A file whose current bytes are `durable`'s, nothing pending.
+        init(durable: ByteImage = ByteImage()) {
+            block = ContentBlock(capacity: Self.roundedToPage(durable.count))
+            block.pointer.copyMemory(from: durable.pointer, byteCount: durable.count)
+            size = durable.count
+            self.durable = durable
         }
 
-        var currentBytes: [UInt8] { Array(UnsafeRawBufferPointer(start: block.pointer, count: size)) }
+        var currentBytes: [UInt8] { ByteImage.array(of: UnsafeRawBufferPointer(start: block.pointer, count: size)) }
 
         /// Grows the block to hold `required` bytes, retiring (not freeing) the old one.
         func reserveCapacity(_ required: Int) {
@@ -834,25 +882,26 @@ extension SimulatedFileSystem {
         }
 
         /// What a crash leaves of this file (steps 2 and 3 of the crash model).
-        func crashBytes(random: inout SeededRandom, tearing: Bool) -> [UInt8] {
-            var content = durableBytes
+        func crashImage(random: inout SeededRandom, tearing: Bool) -> ByteImage {
+            let content = durable.copy()
             guard tearing, !pending.isEmpty else { return content }
             let appliedCount = random.nextInt(below: pending.count + 1)
-            for change in pending[..<appliedCount] { change.apply(to: &content) }
+            for change in pending[..<appliedCount] { change.apply(to: content) }
             guard appliedCount < pending.count else { return content }
             if case .write(let offset, let bytes) = pending[appliedCount] {
-                PendingChange.write(bytes[..<random.nextInt(below: bytes.count)], at: offset, to: &content)
+                let tornCount = random.nextInt(below: bytes.count)
+                bytes[..<tornCount].withUnsafeBytes { content.write($0, at: offset) }
             }
             let later = pending[(appliedCount + 1)...]
             if !later.isEmpty, random.nextInt(below: Int(SimulatedFileSystem.crashReorderOdds)) == 0 {
-                Self.persistPagesOutOfOrder(of: later, into: &content, random: &random)
+                Self.persistPagesOutOfOrder(of: later, into: content, random: &random)
             }
             return content
         }
 
         /// Each page of each later write persists with probability 1/2, never past the end.
         private static func persistPagesOutOfOrder(
-            of changes: ArraySlice<PendingChange>, into content: inout [UInt8], random: inout SeededRandom
+            of changes: ArraySlice<PendingChange>, into content: ByteImage, random: inout SeededRandom
         ) {
             let pageBytes = SimulatedFileSystem.crashPageBytes
             let length = content.count
@@ -863,7 +912,7 @@ extension SimulatedFileSystem {
                     let lower = max(pageStart, offset)
                     let upper = min(pageStart + pageBytes, end)
                     if random.next() & 1 == 1, lower < upper {
-                        PendingChange.write(bytes[(lower - offset)..<(upper - offset)], at: lower, to: &content)
+                        bytes[(lower - offset)..<(upper - offset)].withUnsafeBytes { content.write($0, at: lower) }
                     }
                     pageStart += pageBytes
                 }

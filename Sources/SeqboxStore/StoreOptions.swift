@@ -80,6 +80,13 @@ public struct StoreOptions: Sendable {
 
     public init() {}
 
+    /// The largest payload this store accepts: the format's limit, or less when a segment is
+    /// too small to hold a maximal record (payloads are never compressed to a larger size).
+    public var payloadBytesMax: Int {
+        min(FormatConstants.payloadSizeMax,
+            segmentBytes - FormatConstants.segmentHeaderSize - FormatConstants.recordHeaderSize - FormatConstants.recordAlignment)
+    }
+
     /// Checks the relationships between options; called by `open`.
     func validate() throws(StoreError) {
         guard segmentBytes >= FormatConstants.minimumSegmentBytes else {
@@ -89,8 +96,8 @@ public struct StoreOptions: Sendable {
         guard dedupWindowEntries >= 1, batchRecordsMax >= 1, pendingRequestsMax >= 1, checkpointEverySegments >= 1 else {
             throw .invalidArgument("dedupWindowEntries, batchRecordsMax, pendingRequestsMax and checkpointEverySegments must be positive")
         }
-        guard batchBytesMax >= FormatConstants.recordSizeMax else {
-            throw .invalidArgument("batchBytesMax must hold one maximal record (\(FormatConstants.recordSizeMax) bytes)")
+        guard batchBytesMax >= RecordCodec.recordSize(storedLength: payloadBytesMax) else {
+            throw .invalidArgument("batchBytesMax must hold one maximal record")
         }
         if case .interval(let ms) = durability, ms <= 0 { throw .invalidArgument("interval must be positive") }
     }

@@ -113,8 +113,9 @@ final class SimulatedFileSystemTests: XCTestCase {
             for (offset, byte) in survived.enumerated() where byte != 0xAA {
                 let page = offset / SimulatedFileSystem.crashPageBytes
                 let inWrite = offset % SimulatedFileSystem.crashPageBytes >= 100 && offset % SimulatedFileSystem.crashPageBytes < 1100
-                XCTAssertTrue(inWrite && byte == UInt8(page + 1), "byte \(byte) at \(offset) was never written there: seed \(seed)")
-                if !inWrite || byte != UInt8(page + 1) { return }
+                guard inWrite && byte == UInt8(page + 1) else {
+                    return XCTFail("byte \(byte) at \(offset) was never written there: seed \(seed)")
+                }
                 present[page] = true
             }
             if let lastPresent = present.lastIndex(of: true), present[..<lastPresent].contains(false) {
