@@ -27,7 +27,6 @@ run: release
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) build -c release --product seqbox-bench
 	$(SWIFT) test --skip-build
 
 tsan: deps

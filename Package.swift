@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "seqbox-fsck", targets: ["seqbox-fsck"]),
         .executable(name: "seqbox-dump", targets: ["seqbox-dump"]),
         .executable(name: "seqbox-bench", targets: ["seqbox-bench"]),
+        .executable(name: "seqbox-stress", targets: ["seqbox-stress"]),
     ],
     targets: [
         // System C libraries, found with pkg-config.
@@ -34,9 +35,15 @@ let package = Package(
         .executableTarget(name: "seqbox-fsck", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-fsck"),
         .executableTarget(name: "seqbox-dump", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-dump"),
         .executableTarget(name: "seqbox-bench", dependencies: ["SeqboxStore", "CSQLite"], path: "Benchmarks/seqbox-bench"),
+        // Appends to a store in `sync` mode and reports every acknowledged seq: the child
+        // process of the kill -9 crash tests, and a quick load generator.
+        .executableTarget(name: "seqbox-stress", dependencies: ["SeqboxStore"], path: "Tools/seqbox-stress"),
 
         .testTarget(name: "SeqboxFormatTests", dependencies: ["SeqboxFormat"]),
         .testTarget(name: "SeqboxStoreTests", dependencies: ["SeqboxStore"]),
         .testTarget(name: "SeqboxProtocolTests", dependencies: ["SeqboxProtocol"]),
+        .testTarget(name: "SeqboxFaultTests", dependencies: ["SeqboxStore"]),
+        .testTarget(name: "SeqboxToolsTests", dependencies: ["SeqboxTooling", "SeqboxStore"]),
+        .testTarget(name: "SeqboxBenchTests", dependencies: []),
     ]
 )
