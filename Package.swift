@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Linux calls Glibc lacks here (fallocate, epoll, eventfd, accept4).
         .target(name: "CSeqboxShim"),
 
@@ -28,10 +29,12 @@ let package = Package(
         .target(name: "SeqboxProtocol"),
         // The per-user mailbox store engine.
         .target(name: "SeqboxStore", dependencies: ["SeqboxFormat", "SeqboxSystem"]),
+        // The messaging server: event loops, access, login, send, push and receive paths.
+        .target(name: "SeqboxServer", dependencies: ["SeqboxStore", "SeqboxProtocol", "SeqboxSystem", "CSeqboxShim", "CCrypto"]),
         // Shared code of the offline tools (argument parsing, output).
         .target(name: "SeqboxTooling", dependencies: ["SeqboxStore"], path: "Tools/SeqboxTooling"),
 
-        .executableTarget(name: "seqboxd", dependencies: ["SeqboxStore"]),
+        .executableTarget(name: "seqboxd", dependencies: ["SeqboxServer", "SeqboxStore"]),
         .executableTarget(name: "seqbox-fsck", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-fsck"),
         .executableTarget(name: "seqbox-dump", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-dump"),
         .executableTarget(name: "seqbox-bench", dependencies: ["SeqboxStore", "CSQLite"], path: "Benchmarks/seqbox-bench"),
@@ -45,5 +48,6 @@ let package = Package(
         .testTarget(name: "SeqboxFaultTests", dependencies: ["SeqboxStore"]),
         .testTarget(name: "SeqboxToolsTests", dependencies: ["SeqboxTooling", "SeqboxStore"]),
         .testTarget(name: "SeqboxBenchTests", dependencies: []),
+        .testTarget(name: "SeqboxServerTests", dependencies: ["SeqboxServer", "SeqboxProtocol", "SeqboxStore"]),
     ]
 )

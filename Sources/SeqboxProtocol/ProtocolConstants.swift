@@ -132,6 +132,9 @@ public enum ProtocolConstants {
     public static let reconnectBackoffInitialMs: UInt32 = 500
     /// Largest reconnect delay.
     public static let reconnectBackoffMaxMs: UInt32 = 60_000
+    /// A retried SEND is recognized as a duplicate (same seq, duplicate flag) at least this long
+    /// after the original: the store's dedup window must cover it. 24 hours.
+    public static let sendRetryWindowMs: UInt32 = 86_400_000
 
     // MARK: Login tokens (PROTOCOL.md §8 "Login tokens")
 

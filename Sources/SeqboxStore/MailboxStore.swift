@@ -92,6 +92,8 @@ public final class MailboxStore: @unchecked Sendable {
         let lock: any FileLock
         do {
             try fileSystem.createDirectory(directory + "/" + FormatConstants.segmentDirectoryName)
+            // Make the new directories' names durable before anything is written inside.
+            try fileSystem.syncDirectory(directory)
             guard let taken = try fileSystem.lock(lockPath) else { throw StoreError.storeLocked(path: lockPath) }
             lock = taken
         } catch let error as StoreError {

@@ -95,8 +95,9 @@ public final class SimulatedFileSystem: FileSystem {
     public static let fileBytesMax: Int64 = 1 << 32
     /// The unit of out-of-order persistence at a crash (a page of the page cache).
     public static let crashPageBytes = 4096
-    /// Out of `crashReorderOdds` crashed files, one lets later pages persist out of order.
-    public static let crashReorderOdds: UInt64 = 4
+    /// A crashed file lets pages of later unsynced writes persist out of order with probability
+    /// 1/`crashReorderOdds` (step 3 of the crash model).
+    public static let crashReorderOdds = 4
 
     private let state: Mutex<State>
 
@@ -121,7 +122,8 @@ public final class SimulatedFileSystem: FileSystem {
     /// Total current size of all files that have a name (what counts against `capacityBytes`).
     public var usedBytes: Int64 { state.withLock { $0.usedBytes } }
 
-    /// Consulted before every operation; see `FaultHook`. Nil (the default) injects nothing.
+    /// Consulted before every operation named in `Operation` (not `exists`, `isDirectory`,
+    /// `size`, `close`); see `FaultHook`. Nil (the default) injects nothing.
     public var faultHook: FaultHook? {
         get { state.withLock { $0.faultHook } }
         set { state.withLock { $0.faultHook = newValue } }
@@ -893,7 +895,7 @@ extension SimulatedFileSystem {
                 bytes[..<tornCount].withUnsafeBytes { content.write($0, at: offset) }
             }
             let later = pending[(appliedCount + 1)...]
-            if !later.isEmpty, random.nextInt(below: Int(SimulatedFileSystem.crashReorderOdds)) == 0 {
+            if !later.isEmpty, random.nextInt(below: SimulatedFileSystem.crashReorderOdds) == 0 {
                 Self.persistPagesOutOfOrder(of: later, into: content, random: &random)
             }
             return content

@@ -113,9 +113,14 @@ final class SimulatedFileSystemTests: XCTestCase {
             let survived = try XCTUnwrap(fileSystem.crash(seed: seed).contents(of: "/db/segment"))
             XCTAssertEqual(survived.count, fileBytes, "seed \(seed)")
             // Every byte is the durable 0xAA or the byte written at that offset.
-            let stray = survived.withUnsafeBufferPointer { crashed in
-                written.withUnsafeBufferPointer { full in
-                    (0..<crashed.count).first { crashed[$0] != 0xAA && crashed[$0] != full[$0] }
+            let stray = survived.withUnsafeBufferPointer { crashed -> Int? in
+                written.withUnsafeBufferPointer { full -> Int? in
+                    var offset = 0
+                    while offset < crashed.count {
+                        if crashed[offset] != 0xAA && crashed[offset] != full[offset] { return offset }
+                        offset += 1
+                    }
+                    return nil
                 }
             }
             if let stray { return XCTFail("byte \(survived[stray]) at \(stray) was never written there: seed \(seed)") }
