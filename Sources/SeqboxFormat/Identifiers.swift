@@ -53,6 +53,8 @@ public struct Epoch: RawRepresentable, Hashable, Comparable, Sendable, CustomStr
     public var rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public init(_ value: UInt32) { self.rawValue = value }
+    /// Every mailbox starts in epoch 1 (0 means "unknown" on the wire).
+    public static let initial = Epoch(1)
     public static func < (lhs: Epoch, rhs: Epoch) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { String(rawValue) }
 }

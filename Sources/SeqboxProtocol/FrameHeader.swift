@@ -8,9 +8,6 @@ struct FrameHeader {
     var reserved: UInt16
     var requestID: UInt32
 
-    /// The body size this header announces.
-    var bodySize: Int { length - ProtocolConstants.frameLengthMin }
-
     /// Reads a header; the caller has checked that `frame` holds at least a header.
     init(reading frame: UnsafeRawBufferPointer) {
         precondition(frame.count >= ProtocolConstants.frameHeaderSize, "short header")

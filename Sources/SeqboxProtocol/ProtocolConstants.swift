@@ -132,9 +132,11 @@ public enum ProtocolConstants {
     public static let reconnectBackoffInitialMs: UInt32 = 500
     /// Largest reconnect delay.
     public static let reconnectBackoffMaxMs: UInt32 = 60_000
-    /// A retried SEND is recognized as a duplicate (same seq, duplicate flag) at least this long
-    /// after the original: the store's dedup window must cover it. 24 hours.
-    public static let sendRetryWindowMs: UInt32 = 86_400_000
+    /// A resent SEND is recognized as a duplicate (same seqs, duplicate flag) while its original
+    /// is among the server store's most recent this-many appends (the store's idempotency
+    /// window, `StoreOptions.dedupWindowEntries`). Clients sync before resending (PROTOCOL.md
+    /// §10), which keeps resends exact beyond the window.
+    public static let sendRetryWindowAppends: Int = 1 << 20
 
     // MARK: Login tokens (PROTOCOL.md §8 "Login tokens")
 

@@ -29,7 +29,7 @@ extension MailboxStore {
 
         // Under the lock: the head, and the (segment, offset) of each wanted record.
         var located: [(segment: Segment, offset: Int)] = []
-        var summary = VisitSummary(status: .ok, count: 0, lastSeq: after, newestSeq: .zero, epoch: Epoch(0), hasMore: false)
+        var summary = VisitSummary(status: .ok, count: 0, lastSeq: after, newestSeq: .zero, epoch: .initial, hasMore: false)
         var lostRange: (first: UInt32, last: UInt32)?
         stateLock.lock()
         if let slot = table.slot(of: user) {

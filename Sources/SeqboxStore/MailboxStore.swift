@@ -240,7 +240,7 @@ public final class MailboxStore: @unchecked Sendable {
     public func mailboxInfo(user: UserID) -> MailboxInfo {
         stateLock.withLock {
             guard let slot = table.slot(of: user) else {
-                return MailboxInfo(newestSeq: .zero, firstAvailable: Seq(1), epoch: Epoch(0), confirmedSeq: .zero)
+                return MailboxInfo(newestSeq: .zero, firstAvailable: Seq(1), epoch: .initial, confirmedSeq: .zero)
             }
             let state = table.states[slot]
             return MailboxInfo(newestSeq: Seq(state.newestSeq), firstAvailable: Seq(state.firstAvailable),

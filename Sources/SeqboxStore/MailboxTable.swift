@@ -16,7 +16,7 @@ public struct DeviceCursor: Sendable, Equatable {
 struct MailboxState {
     var newestSeq: UInt32 = 0
     var firstSeq: UInt32 = 1
-    var epoch: UInt32 = 0
+    var epoch: UInt32 = Epoch.initial.rawValue
     /// Index into `MailboxTable.extras`, or -1: most mailboxes have no cursors or blocks yet.
     var extrasIndex: Int32 = -1
     var positions = PositionVector()

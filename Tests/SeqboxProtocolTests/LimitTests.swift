@@ -58,14 +58,14 @@ final class LimitTests: XCTestCase {
     func testFrameOfExactlyTheLimitIsAcceptedAndOneMoreIsTooLarge() throws {
         let limits = FrameLimits.clientFrames
         let fill = limits.frameLengthMax - ProtocolConstants.frameLengthMin - ProtocolConstants.sendFixedSize
-        // A SEND whose frame length is exactly the limit, if its body were allowed that large.
-        let relaxed = FrameLimits(frameLengthMax: limits.frameLengthMax, messageBodySizeMax: ProtocolConstants.messageBodySizeMax)
-        XCTAssertGreaterThanOrEqual(fill, ProtocolConstants.messageBodySizeMax)
+        // A SEND whose frame length is exactly the limit passes framing and reaches the body check
+        // (its body is above the body limit); one byte more fails framing.
+        XCTAssertGreaterThan(fill, ProtocolConstants.messageBodySizeMax)
         let exact = rawSend(bodySize: fill)
         XCTAssertEqual(exact.count, ProtocolConstants.lengthFieldSize + limits.frameLengthMax)
-        assertDecodeFails(exact, receiver: .server, limits: relaxed,
+        assertDecodeFails(exact, receiver: .server, limits: limits,
                           .payloadTooLarge(length: fill, limit: ProtocolConstants.messageBodySizeMax))
-        assertDecodeFails(rawSend(bodySize: fill + 1), receiver: .server, limits: relaxed,
+        assertDecodeFails(rawSend(bodySize: fill + 1), receiver: .server, limits: limits,
                           .frameTooLarge(length: limits.frameLengthMax + 1, limit: limits.frameLengthMax))
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import SeqboxProtocol
 
@@ -97,6 +98,15 @@ func assertDecodeFails(
     } catch {
         XCTAssertEqual(error.kind, expected, file: file, line: line)
     }
+}
+
+/// A seed for a randomized test: `SEQBOX_TEST_SEED` from the environment when set (to replay a
+/// failure), else a fresh one. Printed first, so even a crashing run shows it.
+func testSeed(_ test: String = #function) -> UInt64 {
+    let seed = ProcessInfo.processInfo.environment["SEQBOX_TEST_SEED"].flatMap { UInt64($0) }
+        ?? UInt64.random(in: 0 ... .max)
+    print("\(test) seed \(seed) (replay with SEQBOX_TEST_SEED=\(seed))")
+    return seed
 }
 
 /// A small deterministic generator (SplitMix64), so randomized tests replay from their seed.
