@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "seqbox-dump", targets: ["seqbox-dump"]),
         .executable(name: "seqbox-bench", targets: ["seqbox-bench"]),
         .executable(name: "seqbox-stress", targets: ["seqbox-stress"]),
+        .executable(name: "seqbox", targets: ["seqbox"]),
+        .executable(name: "chaos-proxy", targets: ["chaos-proxy"]),
     ],
     targets: [
         // System C libraries, found with pkg-config.
@@ -31,10 +33,14 @@ let package = Package(
         .target(name: "SeqboxStore", dependencies: ["SeqboxFormat", "SeqboxSystem"]),
         // The messaging server: event loops, access, login, send, push and receive paths.
         .target(name: "SeqboxServer", dependencies: ["SeqboxStore", "SeqboxProtocol", "SeqboxSystem", "CSeqboxShim", "CCrypto"]),
+        // The client library an app embeds: connect, login, send with retries, sync, exactly-once delivery.
+        .target(name: "SeqboxClient", dependencies: ["SeqboxProtocol", "CSeqboxShim"]),
         // Shared code of the offline tools (argument parsing, output).
         .target(name: "SeqboxTooling", dependencies: ["SeqboxStore"], path: "Tools/SeqboxTooling"),
 
         .executableTarget(name: "seqboxd", dependencies: ["SeqboxServer", "SeqboxStore"]),
+        .executableTarget(name: "seqbox", dependencies: ["SeqboxClient"]),
+        .executableTarget(name: "chaos-proxy", dependencies: ["CSeqboxShim"], path: "Tools/chaos-proxy"),
         .executableTarget(name: "seqbox-fsck", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-fsck"),
         .executableTarget(name: "seqbox-dump", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-dump"),
         .executableTarget(name: "seqbox-bench", dependencies: ["SeqboxStore", "CSQLite"], path: "Benchmarks/seqbox-bench"),
@@ -48,6 +54,7 @@ let package = Package(
         .testTarget(name: "SeqboxFaultTests", dependencies: ["SeqboxStore"]),
         .testTarget(name: "SeqboxToolsTests", dependencies: ["SeqboxTooling", "SeqboxStore"]),
         .testTarget(name: "SeqboxBenchTests", dependencies: []),
+        .testTarget(name: "SeqboxClientTests", dependencies: ["SeqboxClient", "SeqboxProtocol"]),
         .testTarget(name: "SeqboxServerTests", dependencies: ["SeqboxServer", "SeqboxProtocol", "SeqboxStore"]),
     ]
 )

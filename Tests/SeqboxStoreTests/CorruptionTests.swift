@@ -159,7 +159,11 @@ final class CorruptionTests: XCTestCase {
         store = try MailboxStore.open(directory: directory, options: options)
         let torn = try XCTUnwrap(store.recoveryReport.tornTail)
         XCTAssertEqual(torn.offset, lastOffset)
-        XCTAssertEqual(torn.bytesDropped, cut - lastOffset)
+        let onDisk = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(onDisk.count, cut, "the shorter file is not extended")
+        XCTAssertNil(CorruptionFixture.lastNonzero(onDisk, from: lastOffset), "the torn bytes are zeroed")
+        XCTAssertGreaterThan(torn.bytesDropped, 0)
+        XCTAssertLessThanOrEqual(torn.bytesDropped, cut - lastOffset)
         XCTAssertEqual(store.newestSeq(user: UserID(5)), Seq(3))
         XCTAssertEqual(try store.read(user: UserID(5), after: .zero, limit: 10).messages.map(\.payload), Array(payloads[0 ..< 3]))
         let next = try store.append(NewMessage(user: UserID(5), sender: UserID(6), device: DeviceID(1), clientMessageID: ClientMessageID(99),

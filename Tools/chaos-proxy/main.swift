@@ -1,0 +1,1 @@
+print("chaos-proxy: not yet")
