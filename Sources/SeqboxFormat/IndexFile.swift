@@ -47,6 +47,44 @@ public struct IndexFile: Equatable, Sendable {
         }
     }
 
+    /// What opening a store needs from a sealed segment's index without decoding every entry:
+    /// the verified header and the last entry.
+    public struct Summary: Equatable, Sendable {
+        public var basePosition: LogPosition
+        public var segmentLength: UInt64
+        public var entryCount: Int
+        public var lastEntry: IndexEntry?
+    }
+
+    /// Verifies magic, version, size and checksum, and returns the header and last entry.
+    public static func summarize(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> Summary {
+        guard bytes.count >= FormatConstants.indexHeaderSize + FormatConstants.indexTrailerSize else { throw .truncated }
+        guard bytes.loadLE(at: 0, as: UInt64.self) == FormatConstants.indexMagic else { throw .badMagic }
+        let version = bytes.loadLE(at: 8, as: UInt16.self)
+        guard version == FormatConstants.formatVersion else { throw .unsupportedVersion(version) }
+        let bodyEnd = bytes.count - FormatConstants.indexTrailerSize
+        guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0 ..< bodyEnd])) == bytes.loadLE(at: bodyEnd, as: UInt64.self) else {
+            throw .badChecksum
+        }
+        let count = Int(bytes.loadLE(at: 12, as: UInt32.self))
+        guard count * FormatConstants.indexEntrySize == bodyEnd - FormatConstants.indexHeaderSize else { throw .truncated }
+        return Summary(basePosition: LogPosition(bytes.loadLE(at: 16, as: UInt64.self)),
+                       segmentLength: bytes.loadLE(at: 24, as: UInt64.self), entryCount: count,
+                       lastEntry: count > 0 ? try entry(count - 1, in: bytes) : nil)
+    }
+
+    /// Entry `index` of a verified index file's bytes.
+    public static func entry(_ index: Int, in bytes: UnsafeRawBufferPointer) throws(Problem) -> IndexEntry {
+        let offset = FormatConstants.indexHeaderSize + index * FormatConstants.indexEntrySize
+        guard index >= 0, offset + FormatConstants.indexEntrySize <= bytes.count - FormatConstants.indexTrailerSize else { throw .truncated }
+        guard let type = RecordType(rawValue: bytes.loadLE(at: offset + 16, as: UInt8.self)) else { throw .badEntry(index) }
+        return IndexEntry(offset: bytes.loadLE(at: offset, as: UInt32.self), seq: Seq(bytes.loadLE(at: offset + 4, as: UInt32.self)),
+                          user: UserID(bytes.loadLE(at: offset + 8, as: UInt64.self)), type: type,
+                          flags: bytes.loadLE(at: offset + 17, as: UInt8.self),
+                          storedLength: bytes.loadLE(at: offset + 20, as: UInt32.self),
+                          keyHash: bytes.loadLE(at: offset + 24, as: UInt64.self))
+    }
+
     public func encode() -> [UInt8] {
         var writer = ByteWriter(capacity: FormatConstants.indexHeaderSize + entries.count * FormatConstants.indexEntrySize + 8)
         writer.append(FormatConstants.indexMagic)

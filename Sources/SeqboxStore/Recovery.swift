@@ -32,7 +32,8 @@ struct Recovery {
     private let table = MailboxTable()
     private let dedup: DedupWindow
     private var segments: [Segment] = []
-    private var sealedIndexes: [LogPosition: IndexFile] = [:]
+    /// Sealed segments whose index file verified (replay reads it instead of the segment).
+    private var sealedIndexes: Set<LogPosition> = []
     private var reportedCorruption: Set<UInt64> = []
     /// Lost ranges not (yet) acknowledged by an epoch-change record.
     private var pendingLost: [RecoveryReport.LostRange] = []
@@ -115,14 +116,14 @@ struct Recovery {
     private mutating func measureSealedSegments(indexNames: Set<LogPosition>) throws(StoreError) {
         for segment in segments.dropLast() {
             segment.sealed = true
-            if indexNames.contains(segment.base), let index = loadIndex(segment) {
-                segment.length = Int(index.segmentLength)
-                segment.recordCount = index.entries.count
-                if let last = index.entries.last,
+            if indexNames.contains(segment.base), let summary = loadIndexSummary(segment) {
+                segment.length = Int(summary.segmentLength)
+                segment.recordCount = summary.entryCount
+                if let last = summary.lastEntry,
                    case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(last.offset), segmentBase: segment.base) {
                     segment.newestTimestampMs = header.timestampMs
                 }
-                sealedIndexes[segment.base] = index
+                sealedIndexes.insert(segment.base)
                 continue
             }
             let entries = scanForIndex(segment)
@@ -132,27 +133,34 @@ struct Recovery {
             } catch {
                 throw StoreError.from(error)
             }
-            sealedIndexes[segment.base] = index
+            sealedIndexes.insert(segment.base)
             report.indexFilesRebuilt.append(segment.base)
         }
     }
 
-    private func loadIndex(_ segment: Segment) -> IndexFile? {
+    /// Maps a segment's index file and verifies it (checksum, base, extent, and its last entry
+    /// against the log). The mapping is released by the caller's scope.
+    private func mapIndex(_ segment: Segment) -> (MappedRegion, IndexFile.Summary)? {
         let path = logDirectory + "/" + FileNames.index(segment.base)
         guard let file = try? fileSystem.openReadOnly(path) else { return nil }
         defer { file.close() }
-        guard let bytes = try? file.readAll() else { return nil }
-        guard let index = try? bytes.withUnsafeBytes({ raw throws(IndexFile.Problem) in try IndexFile.decode(raw) }),
-              index.basePosition == segment.base,
-              index.segmentLength >= UInt64(FormatConstants.segmentHeaderSize),
-              index.segmentLength <= UInt64(segment.capacity) else { return nil }
-        // Spot-check the index against the log: its last entry must be a valid record there.
-        if let last = index.entries.last {
+        guard let size = try? file.size(), size > 0, let mapping = try? file.map(length: Int(size)) else { return nil }
+        guard let summary = try? IndexFile.summarize(mapping.bytes),
+              summary.basePosition == segment.base,
+              summary.segmentLength >= UInt64(FormatConstants.segmentHeaderSize),
+              summary.segmentLength <= UInt64(segment.capacity) else { return nil }
+        if let last = summary.lastEntry {
             guard case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(last.offset), segmentBase: segment.base),
                   header.seq == last.seq, header.user == last.user,
-                  Int(last.offset) + header.recordSize == Int(index.segmentLength) else { return nil }
+                  Int(last.offset) + header.recordSize == Int(summary.segmentLength) else { return nil }
+        } else if summary.segmentLength != UInt64(FormatConstants.segmentHeaderSize) {
+            return nil
         }
-        return index
+        return (mapping, summary)
+    }
+
+    private func loadIndexSummary(_ segment: Segment) -> IndexFile.Summary? {
+        mapIndex(segment)?.1
     }
 
     /// Scans a whole sealed segment for its records (and its extent), noting corruption.
@@ -209,14 +217,17 @@ struct Recovery {
         for position in positions {
             let name = FileNames.checkpoint(position)
             guard let file = try? fileSystem.openReadOnly(logDirectory + "/" + name) else { continue }
-            let bytes = try? file.readAll()
+            // Mapped, not read: a checkpoint of a large store is ~8 bytes a message, and the
+            // mapping's pages are released as soon as loading is done.
+            let mapping = (try? file.size()).flatMap { size in size > 0 ? try? file.map(length: Int(size)) : nil }
             file.close()
-            guard let bytes else {
-                report.checkpointProblems.append("\(name): unreadable")
+            guard let mapping else {
+                report.checkpointProblems.append("\(name): unreadable or empty")
                 continue
             }
             do {
-                try bytes.withUnsafeBytes { raw in
+                try withExtendedLifetime(mapping) {
+                    let raw = mapping.bytes
                     let header = try CheckpointCodec.verify(raw)
                     guard header.position == position else { throw CheckpointCodec.Problem.inconsistent("position differs from its name") }
                     try checkLogReaches(header)
@@ -295,8 +306,8 @@ struct Recovery {
             let from = max(Int(Int64(start.rawValue) - Int64(segment.base.rawValue)), FormatConstants.segmentHeaderSize)
             report.segmentsReplayed += 1
             if segment.sealed {
-                if let index = sealedIndexes[segment.base], from == FormatConstants.segmentHeaderSize {
-                    replayFromIndex(segment, index: index)
+                if sealedIndexes.contains(segment.base), from == FormatConstants.segmentHeaderSize, let (mapping, summary) = mapIndex(segment) {
+                    replayFromIndex(segment, index: mapping.bytes, count: summary.entryCount)
                 } else {
                     replayByScanning(segment, from: from)
                 }
@@ -307,8 +318,12 @@ struct Recovery {
         preconditionFailure("the last segment is always active")
     }
 
-    private mutating func replayFromIndex(_ segment: Segment, index: IndexFile) {
-        for entry in index.entries {
+    private mutating func replayFromIndex(_ segment: Segment, index: UnsafeRawBufferPointer, count: Int) {
+        for number in 0 ..< count {
+            guard let entry = try? IndexFile.entry(number, in: index) else {
+                noteCorruption(segment, offset: FormatConstants.segmentHeaderSize, problem: "index entry \(number) unreadable", resumeAt: nil)
+                continue
+            }
             let position = segment.base.rawValue + UInt64(entry.offset)
             if entry.type == .message {
                 let header = RecordHeader(type: .message, flags: entry.flags, user: entry.user, seq: entry.seq, timestampMs: 0,
@@ -320,11 +335,11 @@ struct Recovery {
                 noteCorruption(segment, offset: Int(entry.offset), problem: "record listed in the index does not verify", resumeAt: nil)
             }
             report.recordsReplayed += 1
-        }
-        if let last = index.entries.last {
-            lastRecordPosition = segment.base.rawValue + UInt64(last.offset)
-            if case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(last.offset), segmentBase: segment.base) {
-                lastRecordChecksum = header.checksum
+            if number == count - 1 {
+                lastRecordPosition = position
+                if case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(entry.offset), segmentBase: segment.base) {
+                    lastRecordChecksum = header.checksum
+                }
             }
         }
         report.bytesReplayed += Int64(segment.length)
