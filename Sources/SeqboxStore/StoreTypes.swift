@@ -4,7 +4,10 @@ import SeqboxFormat
 public struct NewMessage: Sendable, Equatable {
     /// The mailbox owner (the recipient, or the sender for its own outgoing copy).
     public var user: UserID
+    /// The other party: the sender of an incoming message; for an outgoing copy (the mailbox
+    /// owner sent it), the recipient. Stored in the record's `sender` field either way.
     public var sender: UserID
+    /// The device the message was sent from.
     public var device: DeviceID
     /// With `sender` and `device`, the idempotency key of the append.
     public var clientMessageID: ClientMessageID
