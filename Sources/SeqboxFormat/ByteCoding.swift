@@ -38,7 +38,7 @@ public struct ByteReader {
     }
 
     public mutating func readBytes(_ count: Int) throws(Truncated) -> UnsafeRawBufferPointer {
-        guard count >= 0, count <= bytes.count - offset else { throw Truncated() }
+        guard count >= 0, offset >= 0, count <= bytes.count - offset else { throw Truncated() }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + count])
         offset += count
         return slice

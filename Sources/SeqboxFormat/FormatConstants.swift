@@ -51,8 +51,12 @@ public enum FormatConstants {
     public static let flagCompressed: UInt8 = 0x01
     /// Record flag bit: the message is the sender's own outgoing copy.
     public static let flagOutgoing: UInt8 = 0x02
+    /// Record flag bit: the first record of a group-commit batch written in `sync` mode. Each
+    /// such batch is written only after the previous one was synced, so a valid batch-start
+    /// record after damaged bytes proves the damage is not a torn (unsynced) tail.
+    public static let flagBatchStart: UInt8 = 0x04
     /// Every flag bit this version knows; a record with other bits set is corrupt.
-    public static let flagsKnown: UInt8 = flagCompressed | flagOutgoing
+    public static let flagsKnown: UInt8 = flagCompressed | flagOutgoing | flagBatchStart
 
     // MARK: Index files (FORMAT.md "Index files")
 

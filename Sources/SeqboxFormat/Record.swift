@@ -80,7 +80,7 @@ public enum RecordCodec {
         let size = recordSize(storedLength: payload.count)
         precondition(offset >= 0 && offset + size <= buffer.count, "record does not fit the buffer")
         precondition(offset % FormatConstants.recordAlignment == 0, "record offset not aligned")
-        precondition(payload.count <= FormatConstants.recordSizeMax, "payload too large")
+        precondition(payload.count <= FormatConstants.recordSizeMax - FormatConstants.recordHeaderSize, "payload too large")
         let record = UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< offset + size])
         record.storeLE(UInt32(payload.count), at: 8)
         record.storeLE(header.type.rawValue, at: 12)

@@ -47,10 +47,10 @@ extension MailboxStore {
                     var seq = first
                     while seq <= last {
                         let position = state.positions[Int(seq - state.firstSeq)]
-                        if position == PositionVector.lostMarker {
+                        if PositionVector.isLost(position) {
                             if located.isEmpty {
                                 var end = seq
-                                while end < state.newestSeq, state.positions[Int(end + 1 - state.firstSeq)] == PositionVector.lostMarker { end += 1 }
+                                while end < state.newestSeq, PositionVector.isLost(state.positions[Int(end + 1 - state.firstSeq)]) { end += 1 }
                                 lostRange = (seq, end)
                             }
                             break
@@ -78,9 +78,18 @@ extension MailboxStore {
         }
         var bytes = 0
         for (segment, offset) in located {
+            let expected = summary.lastSeq.rawValue + 1
             guard case .record(let header) = RecordCodec.decode(segment.bytes, at: offset, segmentBase: segment.base),
-                  header.type == .message, header.user == user, header.seq.rawValue == summary.lastSeq.rawValue + 1 else {
-                throw .corruptFile(path: segment.path, reason: "record at offset \(offset) (user \(user) seq \(summary.lastSeq.rawValue + 1)) fails verification")
+                  header.type == .message, header.user == user, header.seq.rawValue == expected else {
+                // Damage that opening did not replay (data covered by a checkpoint): answer an
+                // explicit loss for this seq, never a silent gap or a wrong record.
+                stateLock.withLock { counters.damagedReads += 1 }
+                if summary.count == 0 {
+                    summary.status = .lost(first: Seq(expected), last: Seq(expected))
+                    summary.hasMore = expected < summary.newestSeq.rawValue
+                    return summary
+                }
+                break
             }
             bytes += Int(header.rawLength)
             if summary.count > 0 && bytes > maxBytes { break }

@@ -165,6 +165,10 @@ extension MailboxStore {
 
                 case .block(let user, let blocked), .unblock(let user, let blocked):
                     let isBlock = if case .block = operation { true } else { false }
+                    if !isBlock && table.slot(of: user) == nil {
+                        results.append(AppendResult(seq: .zero, duplicate: true))
+                        continue
+                    }
                     let slot = table.slotCreating(user)
                     let already = table.extras(ofSlot: slot)?.blocked.contains(blocked) ?? false
                     if already == isBlock {
@@ -201,7 +205,7 @@ extension MailboxStore {
     /// A window hit is checked against the stored record while it is retained (state lock held).
     func storedDuplicate(_ prepared: PreparedMessage, slot: Int) -> Seq? {
         guard let entry = dedup.lookup(prepared.keyHash), entry.user == prepared.message.user.rawValue else { return nil }
-        guard let position = table.states[slot].position(of: entry.seq), position != PositionVector.lostMarker,
+        guard let position = table.states[slot].position(of: entry.seq), !PositionVector.isLost(position),
               let located = locate(position) else {
             return Seq(entry.seq)
         }
@@ -246,20 +250,23 @@ extension MailboxStore {
         var entries: [IndexEntry] = []
         entries.reserveCapacity(planned.count)
         var lastChecksum: UInt64 = 0
-        for record in planned {
+        let marksBatchStart = options.durability == .sync
+        for (number, record) in planned.enumerated() {
+            var header = record.header
+            if number == 0 && marksBatchStart { header.flags |= FormatConstants.flagBatchStart }
             let size: Int
             if record.payloadIndex >= 0 {
                 size = payloads[record.payloadIndex].withUnsafeBytes { payload in
-                    RecordCodec.encode(record.header, payload: payload, into: writeBuffer, at: offset, segmentBase: active.base)
+                    RecordCodec.encode(header, payload: payload, into: writeBuffer, at: offset, segmentBase: active.base)
                 }
             } else {
-                size = RecordCodec.encode(record.header, payload: UnsafeRawBufferPointer(start: nil, count: 0),
+                size = RecordCodec.encode(header, payload: UnsafeRawBufferPointer(start: nil, count: 0),
                                           into: writeBuffer, at: offset, segmentBase: active.base)
             }
             lastChecksum = UnsafeRawBufferPointer(writeBuffer).loadLE(at: offset, as: UInt64.self)
-            entries.append(IndexEntry(offset: UInt32(start + offset), seq: record.header.seq, user: record.header.user,
-                                      type: record.header.type, flags: record.header.flags,
-                                      storedLength: record.header.storedLength, keyHash: record.keyHash))
+            entries.append(IndexEntry(offset: UInt32(start + offset), seq: header.seq, user: header.user,
+                                      type: header.type, flags: header.flags,
+                                      storedLength: header.storedLength, keyHash: record.keyHash))
             offset += size
         }
         do throws(SystemError) {
@@ -444,6 +451,8 @@ extension MailboxTable {
             extras[index].blocked.remove(header.sender)
         case .epochChange:
             states[slot].epoch = UInt32(truncatingIfNeeded: header.clientMessageID.rawValue)
+            acknowledgeLost(slot: slot, first: UInt32(truncatingIfNeeded: header.sender.rawValue),
+                            last: UInt32(truncatingIfNeeded: header.device.rawValue))
         case .padding:
             break
         }

@@ -58,6 +58,8 @@ public final class MailboxStore: @unchecked Sendable {
         var syncs: UInt64 = 0
         var batches: UInt64 = 0
         var checkpoints: UInt64 = 0
+        /// Reads that met a record failing verification (answered as `.lost`).
+        var damagedReads: UInt64 = 0
     }
 
     init(directory: String, options: StoreOptions, lockHandle: any FileLock, recovered: RecoveredState) {
@@ -160,7 +162,13 @@ public final class MailboxStore: @unchecked Sendable {
             }
             operations.append(.message(PreparedMessage(message)))
         }
-        submit(WriteRequest(operations: operations, completion: completion))
+        let request = WriteRequest(operations: operations, completion: completion)
+        let batchBytesMax = min(options.batchBytesMax, options.segmentBytes - FormatConstants.segmentHeaderSize)
+        guard request.recordBytes <= batchBytesMax else {
+            // A batch is atomic and lands in one segment, so it must fit in one.
+            return completion(.failure(.invalidArgument("batch of \(request.recordBytes) bytes exceeds the \(batchBytesMax)-byte batch limit")))
+        }
+        submit(request)
     }
 
     // MARK: Cursors and blocklists
@@ -258,7 +266,7 @@ public final class MailboxStore: @unchecked Sendable {
             StoreStats(users: table.count, indexedMessages: table.indexedMessages, segments: segments.count,
                        logBytes: segments.reduce(0) { $0 + Int64($1.length) }, dedupEntries: dedup.count,
                        appendedRecords: counters.appendedRecords, syncs: counters.syncs, batches: counters.batches,
-                       checkpoints: counters.checkpoints)
+                       checkpoints: counters.checkpoints, damagedReads: counters.damagedReads)
         }
     }
 

@@ -123,6 +123,60 @@ final class MailboxTable {
         indexedMessages += 1
     }
 
+    /// Replaces every position inside `regions` (corrupt log bytes) with the lost marker and
+    /// returns the seqs that were there, as ranges per mailbox. Scans every mailbox: used only
+    /// when recovery found corruption.
+    func markLost(inside regions: [(start: UInt64, end: UInt64)]) -> [RecoveryReport.LostRange] {
+        var ranges: [RecoveryReport.LostRange] = []
+        for slot in states.indices where states[slot].positions.count > 0 {
+            let first = states[slot].firstSeq
+            var open: (first: UInt32, last: UInt32)?
+            for index in 0 ..< Int(states[slot].positions.count) {
+                let position = states[slot].positions[index]
+                let seq = first + UInt32(index)
+                let inside = !PositionVector.isLost(position) && regions.contains { position >= $0.start && position < $0.end }
+                if inside {
+                    states[slot].positions.set(index, PositionVector.lostMarker)
+                    if let current = open, current.last + 1 == seq { open = (current.first, seq) } else {
+                        if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
+                        open = (seq, seq)
+                    }
+                }
+            }
+            if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
+        }
+        return ranges
+    }
+
+    /// Turns unacknowledged lost markers of seqs `first...last` into acknowledged ones (an
+    /// epoch-change record accepted the loss).
+    func acknowledgeLost(slot: Int, first: UInt32, last: UInt32) {
+        let state = states[slot]
+        guard state.positions.count > 0, last >= state.firstSeq else { return }
+        let low = Int(max(first, state.firstSeq) - state.firstSeq)
+        let high = min(Int(last - state.firstSeq), Int(state.positions.count) - 1)
+        guard low <= high else { return }
+        for index in low ... high where states[slot].positions[index] == PositionVector.lostMarker {
+            states[slot].positions.set(index, PositionVector.acknowledgedLostMarker)
+        }
+    }
+
+    /// The unacknowledged lost seqs of `slot`, as ranges.
+    func unacknowledgedLost(slot: Int) -> [RecoveryReport.LostRange] {
+        var ranges: [RecoveryReport.LostRange] = []
+        let state = states[slot]
+        var open: (first: UInt32, last: UInt32)?
+        for index in 0 ..< Int(state.positions.count) where state.positions[index] == PositionVector.lostMarker {
+            let seq = state.firstSeq + UInt32(index)
+            if let current = open, current.last + 1 == seq { open = (current.first, seq) } else {
+                if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
+                open = (seq, seq)
+            }
+        }
+        if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
+        return ranges
+    }
+
     /// Bytes of index memory in use (positions + fixed per-mailbox state).
     var approximateMemoryBytes: Int {
         var bytes = users.count * (MemoryLayout<MailboxState>.stride + 8 + 24)

@@ -7,8 +7,14 @@ import Glibc
 /// allocation each and no array header; the owner (`MailboxTable`) frees it.
 /// Memory: 8 bytes per message, plus up to 50% growth slack, plus malloc's 16-byte overhead.
 struct PositionVector {
-    /// Marks a seq whose record was lost to corruption.
+    /// Marks a seq whose record was lost to corruption (not yet acknowledged by an epoch change).
     static let lostMarker: UInt64 = .max
+    /// Marks a lost seq whose loss an epoch-change record acknowledged (after a repair).
+    static let acknowledgedLostMarker: UInt64 = .max - 1
+
+    /// True for either marker: the seq has no record.
+    @inline(__always)
+    static func isLost(_ position: UInt64) -> Bool { position >= acknowledgedLostMarker }
 
     private(set) var base: UnsafeMutablePointer<UInt64>?
     private(set) var count: Int32 = 0
@@ -18,6 +24,11 @@ struct PositionVector {
     subscript(index: Int) -> UInt64 {
         precondition(index >= 0 && index < Int(count), "position index out of range")
         return base![index]
+    }
+
+    mutating func set(_ index: Int, _ position: UInt64) {
+        precondition(index >= 0 && index < Int(count), "position index out of range")
+        base![index] = position
     }
 
     mutating func append(_ position: UInt64) {
@@ -62,7 +73,7 @@ struct PositionVector {
         var index = 0
         while index < Int(count) {
             let position = base![index]
-            if position != Self.lostMarker {
+            if !Self.isLost(position) {
                 if position >= cutoff { break }
                 drop = index + 1
             }

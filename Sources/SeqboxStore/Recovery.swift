@@ -35,6 +35,12 @@ struct Recovery {
     /// Sealed segments whose index file verified (replay reads it instead of the segment).
     private var sealedIndexes: Set<LogPosition> = []
     private var reportedCorruption: Set<UInt64> = []
+    /// Log ranges [start, end) that failed to decode: positions inside them (from a
+    /// checkpoint) are lost records.
+    private var corruptRegions: [(start: UInt64, end: UInt64)] = []
+    /// Segments whose scan found corruption: their index is not written, so every open
+    /// rescans and re-reports them until a repair.
+    private var corruptSegments: Set<LogPosition> = []
     /// Lost ranges not (yet) acknowledged by an epoch-change record.
     private var pendingLost: [RecoveryReport.LostRange] = []
     /// True when replay starts at the oldest retained segment without a checkpoint, so a
@@ -49,7 +55,11 @@ struct Recovery {
         self.fileSystem = options.fileSystem
         self.logDirectory = directory + "/" + FormatConstants.segmentDirectoryName
         self.dedup = DedupWindow(capacity: options.dedupWindowEntries)
+        self.batchBytesMax = min(options.batchBytesMax, options.segmentBytes - FormatConstants.segmentHeaderSize)
     }
+
+    /// The most one group-commit batch can span: how far a torn tail can reach in `sync` mode.
+    private let batchBytesMax: Int
 
     consuming func run() throws(StoreError) -> RecoveredState {
         let started = monotonicNanoseconds()
@@ -62,6 +72,9 @@ struct Recovery {
         checkChain()
         let replayFrom = loadCheckpoint(names.compactMap(FileNames.checkpointPosition).sorted(by: >))
         let activeIndex = try replay(from: replayFrom)
+        if !corruptRegions.isEmpty {
+            pendingLost += table.markLost(inside: corruptRegions)
+        }
         report.lostRanges = pendingLost
         report.durationMs = Double(monotonicNanoseconds() - started) / 1e6
 
@@ -91,6 +104,12 @@ struct Recovery {
                     continue
                 }
                 guard case .corruptFile(_, let reason) = error else { throw error }
+                if let segment = try? Segment.openUnverified(path: path, base: base, fileSystem: fileSystem) {
+                    // The header is damaged; the records may not be. Read them by the name's base.
+                    segments.append(segment)
+                    noteCorruption(segment, offset: 0, problem: "segment header: \(reason)", resumeAt: FormatConstants.segmentHeaderSize)
+                    continue
+                }
                 report.missingSegments.append("\(FileNames.segment(base)): \(reason)")
             }
         }
@@ -127,6 +146,7 @@ struct Recovery {
                 continue
             }
             let entries = scanForIndex(segment)
+            if corruptSegments.contains(segment.base) { continue }
             let index = IndexFile(basePosition: segment.base, segmentLength: UInt64(segment.length), entries: entries)
             do {
                 try fileSystem.writeAtomically(index.encode(), to: logDirectory + "/" + FileNames.index(segment.base), directory: logDirectory)
@@ -195,6 +215,8 @@ struct Recovery {
         let key = segment.base.rawValue + UInt64(offset)
         guard reportedCorruption.insert(key).inserted else { return }
         let skipped = (resumeAt ?? SegmentScanner.endOfNonzero(segment.bytes, from: offset)) - offset
+        corruptRegions.append((key, key + UInt64(max(skipped, FormatConstants.recordAlignment))))
+        corruptSegments.insert(segment.base)
         report.corruptions.append(RecoveryReport.Corruption(segment: segment.base, offset: offset, problem: problem, bytesSkipped: max(skipped, 0)))
     }
 
@@ -203,6 +225,7 @@ struct Recovery {
         for (previous, next) in zip(segments, segments.dropFirst()) {
             let expected = previous.endPosition
             if next.base != expected {
+                if next.base > expected { corruptRegions.append((expected.rawValue, next.base.rawValue)) }
                 report.missingSegments.append("log bytes \(expected)..<\(next.base) (between \(FileNames.segment(previous.base)) and \(FileNames.segment(next.base)))")
             }
         }
@@ -215,6 +238,7 @@ struct Recovery {
     private mutating func loadCheckpoint(_ positions: [LogPosition]) -> LogPosition {
         let oldest = segments.first!.base
         for position in positions {
+            var lostInCheckpoint: [RecoveryReport.LostRange] = []
             let name = FileNames.checkpoint(position)
             guard let file = try? fileSystem.openReadOnly(logDirectory + "/" + name) else { continue }
             // Mapped, not read: a checkpoint of a large store is ~8 bytes a message, and the
@@ -231,7 +255,7 @@ struct Recovery {
                     let header = try CheckpointCodec.verify(raw)
                     guard header.position == position else { throw CheckpointCodec.Problem.inconsistent("position differs from its name") }
                     try checkLogReaches(header)
-                    try CheckpointCodec.decode(raw, mailbox: { view in self.loadMailbox(view) }, dedup: { entry in
+                    try CheckpointCodec.decode(raw, mailbox: { view in lostInCheckpoint += self.loadMailbox(view) }, dedup: { entry in
                         self.dedup.insert(DedupWindow.Entry(keyHash: entry.keyHash, user: entry.user.rawValue, seq: entry.seq.rawValue))
                     })
                     lastRecordPosition = header.lastRecordPosition
@@ -243,6 +267,7 @@ struct Recovery {
                 continue
             }
             report.checkpointUsed = position
+            pendingLost += lostInCheckpoint
             if position < oldest {
                 report.checkpointProblems.append("\(name) is older than the oldest retained segment: cursors and blocks recorded in deleted segments after it are missing")
                 table.dropPositions(below: oldest.rawValue)
@@ -267,7 +292,9 @@ struct Recovery {
         }
     }
 
-    private func loadMailbox(_ view: CheckpointCodec.MailboxView) {
+    /// Loads one mailbox from a checkpoint; returns its unacknowledged lost seqs.
+    private func loadMailbox(_ view: CheckpointCodec.MailboxView) -> [RecoveryReport.LostRange] {
+        var lost: [RecoveryReport.LostRange] = []
         let slot = table.slotCreating(view.user)
         table.states[slot].newestSeq = view.newestSeq.rawValue
         table.states[slot].epoch = view.epoch.rawValue
@@ -277,6 +304,7 @@ struct Recovery {
             for index in 0 ..< count { table.states[slot].positions.append(view.position(index)) }
             table.states[slot].firstSeq = view.firstSeq.rawValue
             table.indexedMessages += count
+            lost = table.unacknowledgedLost(slot: slot)
         } else {
             table.states[slot].firstSeq = view.newestSeq.rawValue &+ 1
         }
@@ -285,6 +313,7 @@ struct Recovery {
             table.extras[index].cursors = view.cursors
             table.extras[index].blocked = Set(view.blocked)
         }
+        return lost
     }
 
     private func resetState() {
@@ -306,43 +335,13 @@ struct Recovery {
             let from = max(Int(Int64(start.rawValue) - Int64(segment.base.rawValue)), FormatConstants.segmentHeaderSize)
             report.segmentsReplayed += 1
             if segment.sealed {
-                if sealedIndexes.contains(segment.base), from == FormatConstants.segmentHeaderSize, let (mapping, summary) = mapIndex(segment) {
-                    replayFromIndex(segment, index: mapping.bytes, count: summary.entryCount)
-                } else {
-                    replayByScanning(segment, from: from)
-                }
+                // Everything replayed is verified: scanning checks each record's checksum.
+                replayByScanning(segment, from: from)
             } else {
                 return try replayActive(segment, from: from)
             }
         }
         preconditionFailure("the last segment is always active")
-    }
-
-    private mutating func replayFromIndex(_ segment: Segment, index: UnsafeRawBufferPointer, count: Int) {
-        for number in 0 ..< count {
-            guard let entry = try? IndexFile.entry(number, in: index) else {
-                noteCorruption(segment, offset: FormatConstants.segmentHeaderSize, problem: "index entry \(number) unreadable", resumeAt: nil)
-                continue
-            }
-            let position = segment.base.rawValue + UInt64(entry.offset)
-            if entry.type == .message {
-                let header = RecordHeader(type: .message, flags: entry.flags, user: entry.user, seq: entry.seq, timestampMs: 0,
-                                          storedLength: entry.storedLength)
-                applyReplayed(header, position: position, keyHash: entry.keyHash, segment: segment, offset: Int(entry.offset))
-            } else if case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(entry.offset), segmentBase: segment.base) {
-                applyReplayed(header, position: position, keyHash: 0, segment: segment, offset: Int(entry.offset))
-            } else {
-                noteCorruption(segment, offset: Int(entry.offset), problem: "record listed in the index does not verify", resumeAt: nil)
-            }
-            report.recordsReplayed += 1
-            if number == count - 1 {
-                lastRecordPosition = position
-                if case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(entry.offset), segmentBase: segment.base) {
-                    lastRecordChecksum = header.checksum
-                }
-            }
-        }
-        report.bytesReplayed += Int64(segment.length)
     }
 
     private mutating func replayByScanning(_ segment: Segment, from: Int) {
@@ -360,8 +359,9 @@ struct Recovery {
         report.bytesReplayed += Int64(segment.length - from)
     }
 
-    /// The active segment: records up to the first that does not verify; the rest is a torn
-    /// tail, zeroed so later appends start on clean bytes.
+    /// The active segment: records up to the first damage. Damage that a crash can explain
+    /// (bytes of the last, unsynced batch) is a torn tail: dropped, zeroed and reported. Damage
+    /// that a crash cannot explain is corruption (see `classifyDamage`).
     private mutating func replayActive(_ segment: Segment, from: Int) throws(StoreError) -> [IndexEntry] {
         var entries: [IndexEntry] = []
         var scanner = SegmentScanner(bytes: segment.bytes, base: segment.base)
@@ -373,26 +373,67 @@ struct Recovery {
                 if offset >= from { applyScanned(header, segment: segment, offset: offset) }
                 end = offset + header.recordSize
             case .invalid(let offset, let problem, let resumeAt):
-                var later = 0
-                var cursor = resumeAt
-                while let next = cursor, case .record(let header) = RecordCodec.decode(segment.bytes, at: next, segmentBase: segment.base) {
-                    later += 1
-                    cursor = SegmentScanner.findNextRecord(in: segment.bytes, after: next + header.recordSize - FormatConstants.recordAlignment, base: segment.base)
+                if try classifyDamage(segment, at: offset, problem: problem.rawValue, from: from, resumeAt: resumeAt) {
+                    continue scan  // the scanner resumes at `resumeAt`
                 }
-                let dirtyEnd = SegmentScanner.endOfNonzero(segment.bytes, from: offset)
-                report.tornTail = RecoveryReport.TornTail(segment: segment.base, offset: offset, bytesDropped: dirtyEnd - offset,
-                                                          problem: problem.rawValue, recordsDroppedAfter: later)
-                try zero(segment, from: offset, to: dirtyEnd)
                 end = offset
                 break scan
             case .end(let offset):
+                // Zeros: the end of data, unless valid records lie beyond them.
+                let later = SegmentScanner.findNextRecord(in: segment.bytes, after: offset - FormatConstants.recordAlignment, base: segment.base)
+                if let later, try classifyDamage(segment, at: offset, problem: "zeros before later records", from: from, resumeAt: later) {
+                    scanner = SegmentScanner(bytes: segment.bytes, base: segment.base, start: later)
+                    continue scan
+                }
+                if later == nil, offset < segment.capacity {
+                    let dirtyEnd = SegmentScanner.endOfNonzero(segment.bytes, from: offset)
+                    if dirtyEnd > offset {
+                        // Stray bytes after the end that are not a record: a torn write.
+                        report.tornTail = RecoveryReport.TornTail(segment: segment.base, offset: offset, bytesDropped: dirtyEnd - offset,
+                                                                  problem: "bytes after the end of data", recordsDroppedAfter: 0)
+                        try zero(segment, from: offset, to: dirtyEnd)
+                    }
+                }
                 end = offset
+                break scan
             }
         }
+        segment.mapping.releasePages(from: end)
         segment.length = end
         segment.recordCount = entries.count
         report.bytesReplayed += Int64(max(0, end - from))
         return entries
+    }
+
+    /// Decides what damage at `offset` of the active segment is. Returns true when it is
+    /// corruption and scanning should go on at `resumeAt`; false when scanning ends here (a
+    /// torn tail, now zeroed, or corruption with nothing valid after it).
+    ///
+    /// A crash can tear only what was not yet synced. In `sync` mode each batch is written only
+    /// after the previous one was synced, and the writer flags each batch's first record, so a
+    /// valid batch-start record after the damage proves the damaged bytes had been synced.
+    /// Damage below the checkpoint's position was synced too. Either is corruption of
+    /// acknowledged data. Otherwise the damage and every record after it belong to the last,
+    /// unacknowledged batch: a torn tail.
+    private mutating func classifyDamage(_ segment: Segment, at offset: Int, problem: String, from: Int, resumeAt: Int?) throws(StoreError) -> Bool {
+        var laterRecords = 0
+        var sawBatchStart = false
+        var cursor = resumeAt
+        while let next = cursor, case .record(let header) = RecordCodec.decode(segment.bytes, at: next, segmentBase: segment.base) {
+            laterRecords += 1
+            if header.flags & FormatConstants.flagBatchStart != 0 { sawBatchStart = true }
+            cursor = SegmentScanner.findNextRecord(in: segment.bytes, after: next + header.recordSize - FormatConstants.recordAlignment, base: segment.base)
+        }
+        let synced = offset < from || sawBatchStart
+        if synced {
+            noteCorruption(segment, offset: offset, problem: problem, resumeAt: resumeAt)
+            return resumeAt != nil
+        }
+        let dirtyEnd = SegmentScanner.endOfNonzero(segment.bytes, from: offset)
+        report.tornTail = RecoveryReport.TornTail(segment: segment.base, offset: offset, bytesDropped: dirtyEnd - offset,
+                                                  problem: problem, recordsDroppedAfter: laterRecords)
+        try zero(segment, from: offset, to: dirtyEnd)
+        return false
     }
 
     private func zero(_ segment: Segment, from: Int, to end: Int) throws(StoreError) {
@@ -422,6 +463,7 @@ struct Recovery {
 
     /// Applies a replayed record, turning seq gaps into explicit lost ranges.
     private mutating func applyReplayed(_ header: RecordHeader, position: UInt64, keyHash: UInt64, segment: Segment, offset: Int) {
+        if header.type == .padding { return }
         let slot = table.slotCreating(header.user)
         switch header.type {
         case .message:

@@ -65,6 +65,24 @@ final class Segment: @unchecked Sendable {
         }
     }
 
+    /// Opens a segment whose header failed to verify, trusting the base in its file name: its
+    /// records carry their own checksums (seeded with that base), so they can still be read.
+    static func openUnverified(path: String, base: LogPosition, fileSystem: any FileSystem) throws(StoreError) -> Segment {
+        do throws(SystemError) {
+            let file = try fileSystem.open(path, create: false)
+            let size = Int(try file.size())
+            guard size >= FormatConstants.segmentHeaderSize else {
+                file.close()
+                throw SystemError(call: "open", path: path, errno: .io)
+            }
+            let mapping = try file.map(length: size)
+            return Segment(base: base, path: path, file: file, mapping: mapping, capacity: size,
+                           length: FormatConstants.segmentHeaderSize, sealed: true)
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
     /// Opens an existing segment and checks its header against its name.
     static func open(path: String, base: LogPosition, fileSystem: any FileSystem, readOnly: Bool = false) throws(StoreError) -> Segment {
         let file: any StorageFile

@@ -70,17 +70,31 @@ public struct SegmentScanner {
         return nil
     }
 
-    /// The offset just past the last nonzero byte in `bytes[from...]` (aligned up), or `from`.
+    /// The offset just past the last nonzero byte in `bytes[from...]`, rounded up to the
+    /// record alignment (within the buffer), or `from` if all zero.
     public static func endOfNonzero(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
-        var end = bytes.count & ~7
-        while end > from {
-            if bytes.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) != 0 { break }
+        let end = lastNonzeroEnd(bytes, from: from)
+        return end == from ? from : min(FormatConstants.alignUp(end, to: FormatConstants.recordAlignment), bytes.count)
+    }
+
+    static func lastNonzeroEnd(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
+        var end = bytes.count
+        // Trailing bytes past the last whole word (a file cut inside a word).
+        while end > from && end % 8 != 0 {
+            if bytes[end - 1] != 0 { return end }
+            end -= 1
+        }
+        while end - 8 >= from {
+            if bytes.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) != 0 {
+                while bytes[end - 1] == 0 { end -= 1 }
+                return end
+            }
             end -= 8
         }
-        if end < bytes.count, end > from, bytes.count - end < 8 {
-            // Unaligned trailing bytes: check them too.
-            for index in end ..< bytes.count where bytes[index] != 0 { end = index + 1 }
+        while end > from {
+            if bytes[end - 1] != 0 { return end }
+            end -= 1
         }
-        return max(end, from)
+        return from
     }
 }

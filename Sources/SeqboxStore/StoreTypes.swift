@@ -127,4 +127,6 @@ public struct StoreStats: Sendable, Equatable {
     public var syncs: UInt64
     public var batches: UInt64
     public var checkpoints: UInt64
+    /// Reads that found a record failing its checksum (answered as `.lost`; run seqbox-fsck).
+    public var damagedReads: UInt64
 }

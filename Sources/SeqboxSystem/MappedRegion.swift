@@ -34,6 +34,17 @@ public final class MappedRegion: @unchecked Sendable {
         _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, sequential ? MADV_SEQUENTIAL : MADV_RANDOM)
     }
 
+    /// Drops the resident pages of bytes `from...` (madvise MADV_DONTNEED on whole pages): the
+    /// preallocated, never-written tail of an active segment need not count in memory after a
+    /// scan touched it. The bytes read the same afterwards (shared file mapping).
+    public func releasePages(from offset: Int) {
+        guard release == nil, let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page
+        guard start < bytes.count else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), bytes.count - start, MADV_DONTNEED)
+    }
+
     deinit {
         if let release {
             release()

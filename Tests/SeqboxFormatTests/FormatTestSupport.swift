@@ -1,3 +1,4 @@
+import Foundation
 import SeqboxFormat
 import XCTest
 
@@ -48,16 +49,42 @@ enum FormatTestSupport {
         return false
     }
 
-    /// Bytes as lowercase hex, 16 a line, each line prefixed by its offset.
-    static func hexDump(_ bytes: [UInt8], startOffset: Int = 0) -> String {
-        stride(from: 0, to: bytes.count, by: 16).map { start in
-            let line = bytes[start ..< min(start + 16, bytes.count)]
-            let offset = String(startOffset + start, radix: 16)
-            let padded = String(repeating: "0", count: max(0, 4 - offset.count)) + offset
-            return padded + ": " + line.map { byte in
-                let text = String(byte, radix: 16)
-                return text.count == 1 ? "0" + text : text
-            }.joined(separator: " ")
-        }.joined(separator: "\n")
+    /// Recomputes the checksum of the record at `offset` after a test edited its bytes, exactly
+    /// as FORMAT.md "Checksums" defines it (XXH3-64 of bytes 8 ..< 64 + storedLength, seeded
+    /// with the segment base), so the test reaches the check it aims at.
+    static func refreshChecksum(_ bytes: inout [UInt8], at offset: Int = 0, segmentBase: LogPosition = .zero) {
+        let storedLength = bytes.withUnsafeBytes { Int($0.loadLE(at: offset + 8, as: UInt32.self)) }
+        let end = min(bytes.count, offset + FormatConstants.recordHeaderSize + storedLength)
+        let checksum = Checksum.xxh3(Array(bytes[(offset + FormatConstants.recordChecksumCoveredFrom) ..< end]), seed: segmentBase.rawValue)
+        bytes.withUnsafeMutableBytes { $0.storeLE(checksum, at: offset) }
     }
+}
+
+/// A small seeded PRNG (SplitMix64) so randomized tests replay from their printed seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        (0 ..< count).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+
+    /// A seed from the clock, for tests that explore; failures print it.
+    static func freshSeed() -> UInt64 {
+        UInt64(UInt(bitPattern: Int(Date().timeIntervalSince1970 * 1e6)))
+    }
+}
+
+/// Payloads that LZ4 shrinks well: repeated text.
+func compressiblePayload(_ count: Int) -> [UInt8] {
+    let pattern = Array("hello, seqbox! ".utf8)
+    return (0 ..< count).map { pattern[$0 % pattern.count] }
 }

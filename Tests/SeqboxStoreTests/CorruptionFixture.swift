@@ -27,8 +27,9 @@ final class CorruptionFixture {
         self.nextClientMessageID = nextClientMessageID
     }
 
-    /// An independent copy of everything durable (the store must be closed): a clean starting
-    /// point for one more round of surgery. This instance stays readable, but no longer writable.
+    /// An independent copy of everything durable: what a power cut at this instant would leave
+    /// (after a close: the whole closed store), a clean starting point for one more round of
+    /// surgery. This instance stays readable, but no longer writable.
     func copy() -> CorruptionFixture {
         CorruptionFixture(fileSystem: fileSystem.crash(seed: 0, tearing: false), sent: sent, nextClientMessageID: nextClientMessageID)
     }
@@ -88,6 +89,13 @@ final class CorruptionFixture {
     /// they must read as `.lost`).
     func assertHoldsEverythingSent(_ store: MailboxStore, lost: [UInt64: ClosedRange<UInt32>] = [:], _ context: String = "",
                                    file: StaticString = #filePath, line: UInt = #line) {
+        Self.assertHolds(store, sent: sent, lost: lost, context, file: file, line: line)
+    }
+
+    /// Checks that `store` holds exactly `sent` (payloads by seq - 1 of each user), seqs in
+    /// `lost` reading as `.lost`.
+    static func assertHolds(_ store: MailboxStore, sent: [UInt64: [[UInt8]]], lost: [UInt64: ClosedRange<UInt32>] = [:], _ context: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) {
         for (user, payloads) in sent.sorted(by: { $0.key < $1.key }) {
             XCTAssertEqual(store.newestSeq(user: UserID(user)), Seq(UInt32(payloads.count)), "user \(user) newest seq \(context)", file: file, line: line)
             var after: UInt32 = 0
@@ -221,5 +229,43 @@ extension XCTestCase {
             XCTFail("expected StoreError.corrupt, got \(error) \(context)", file: file, line: line)
         }
         return nil
+    }
+}
+
+// MARK: - A store whose records all sit in the active segment
+
+extension CorruptionFixture {
+    /// Payload of the last record: odd, so the record ends in alignment padding.
+    static let lastPayloadBytes = 2 * FormatConstants.recordAlignment + 5
+
+    /// Three users' messages in the active segment, user 1's last; closed.
+    static func buildClosedStore() throws -> CorruptionFixture {
+        let fixture = try CorruptionFixture()
+        let store = try fixture.open()
+        for round in 0 ..< 3 {
+            for user: UInt64 in [2, 3, 1] { try fixture.append(store, user: user, size: 10 + round * 7) }
+        }
+        try fixture.append(store, user: 1, size: lastPayloadBytes)
+        try store.close()
+        XCTAssertEqual(fixture.segmentBases.count, 1, "everything is in the active segment")
+        return fixture
+    }
+
+    /// Where the active segment's last record lies: offset, size with padding, end of its data.
+    struct LastRecord {
+        var base: LogPosition
+        var offset: Int
+        var size: Int
+        var dataEnd: Int
+        var path: String { CorruptionFixture.segmentPath(base) }
+    }
+
+    static func lastRecord(_ fixture: CorruptionFixture) throws -> LastRecord {
+        let base = try XCTUnwrap(fixture.segmentBases.last)
+        let record = try XCTUnwrap(fixture.records(base).last)
+        XCTAssertEqual(record.header.user, UserID(1))
+        XCTAssertEqual(record.header.storedLength, UInt32(lastPayloadBytes))
+        return LastRecord(base: base, offset: record.offset, size: record.header.recordSize,
+                          dataEnd: record.offset + FormatConstants.recordHeaderSize + Int(record.header.storedLength))
     }
 }

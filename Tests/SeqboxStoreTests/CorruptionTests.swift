@@ -7,37 +7,11 @@ import SeqboxFormat
 /// promises: drop the damaged end, report where and how much, zero it, and carry on with the
 /// freed seqs.
 final class CorruptionTests: XCTestCase {
-    /// Payload of the last record: odd, so the record ends in alignment padding.
-    static let lastPayloadBytes = 2 * FormatConstants.recordAlignment + 5
+    private var temporaryDirectories: [String] = []
 
-    /// Three users' messages in the active segment, user 1's last; closed.
-    private func buildClosedStore() throws -> CorruptionFixture {
-        let fixture = try CorruptionFixture()
-        let store = try fixture.open()
-        for round in 0 ..< 3 {
-            for user: UInt64 in [2, 3, 1] { try fixture.append(store, user: user, size: 10 + round * 7) }
-        }
-        try fixture.append(store, user: 1, size: Self.lastPayloadBytes)
-        try store.close()
-        XCTAssertEqual(fixture.segmentBases.count, 1, "everything is in the active segment")
-        return fixture
-    }
-
-    private struct LastRecord {
-        var base: LogPosition
-        var offset: Int
-        var size: Int
-        var dataEnd: Int
-        var path: String { CorruptionFixture.segmentPath(base) }
-    }
-
-    private func lastRecord(_ fixture: CorruptionFixture) throws -> LastRecord {
-        let base = try XCTUnwrap(fixture.segmentBases.last)
-        let record = try XCTUnwrap(fixture.records(base).last)
-        XCTAssertEqual(record.header.user, UserID(1))
-        XCTAssertEqual(record.header.storedLength, UInt32(Self.lastPayloadBytes))
-        return LastRecord(base: base, offset: record.offset, size: record.header.recordSize,
-                          dataEnd: record.offset + FormatConstants.recordHeaderSize + Int(record.header.storedLength))
+    override func tearDown() {
+        for directory in temporaryDirectories { try? FileManager.default.removeItem(atPath: directory) }
+        temporaryDirectories = []
     }
 
     /// What reopening a store whose last record was damaged must show.
@@ -51,7 +25,7 @@ final class CorruptionTests: XCTestCase {
     }
 
     /// Reopens `fixture` (damaged), checks the outcome, appends, reopens again, checks again.
-    private func assertRecovers(_ fixture: CorruptionFixture, last: LastRecord, expected: Expected, _ context: String,
+    private func assertRecovers(_ fixture: CorruptionFixture, last: CorruptionFixture.LastRecord, expected: Expected, _ context: String,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let store = try fixture.open()
         let report = store.recoveryReport
@@ -96,8 +70,8 @@ final class CorruptionTests: XCTestCase {
     // MARK: Truncation inside the last record
 
     func testTailZeroedFromEveryOffsetInsideTheLastRecordDropsOnlyThatRecord() throws {
-        let pristine = try buildClosedStore()
-        let last = try lastRecord(pristine)
+        let pristine = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(pristine)
         let original = pristine.bytes(last.path)
         XCTAssertGreaterThan(last.size, last.dataEnd - last.offset, "the record ends in padding")
         for cut in last.offset ..< last.offset + last.size {
@@ -118,8 +92,8 @@ final class CorruptionTests: XCTestCase {
     }
 
     func testFileTruncatedAtEveryOffsetInsideTheLastRecordStillOpensAndDropsOnlyThatRecord() throws {
-        let pristine = try buildClosedStore()
-        let last = try lastRecord(pristine)
+        let pristine = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(pristine)
         XCTAssertGreaterThan(pristine.bytes(last.path).count, last.offset + last.size, "segments are preallocated")
         for cut in last.offset ..< last.offset + last.size {
             let fixture = pristine.copy()
@@ -141,7 +115,7 @@ final class CorruptionTests: XCTestCase {
     /// The same on the real file system: a segment file shorter than its preallocated size opens.
     func testSegmentFileTruncatedOnDiskInsideTheLastRecordOpensAndContinues() throws {
         let directory = NSTemporaryDirectory() + "seqbox-corruption-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        temporaryDirectories.append(directory)
         var options = StoreOptions()
         options.segmentBytes = CorruptionFixture.segmentBytes
         var store = try MailboxStore.open(directory: directory, options: options)
@@ -177,11 +151,71 @@ final class CorruptionTests: XCTestCase {
         XCTAssertEqual(try store.read(user: UserID(5), after: Seq(3), limit: 10).messages.map(\.payload), [[1, 2, 3]])
     }
 
+    /// A file cut a few bytes into its last record: the torn bytes must be erased at open, or
+    /// they lie beyond the end of the segment once it is sealed and turn into "corruption" in
+    /// sealed data the day its index file has to be rebuilt.
+    func testTornBytesOfAShortSegmentFileNeverBecomeSealedCorruption() throws {
+        let pristine = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(pristine)
+        for tornBytes in 1 ..< FormatConstants.recordAlignment {
+            let fixture = pristine.copy()
+            fixture.fileSystem.truncateFile(path: last.path, to: last.offset + tornBytes)
+            fixture.forgetNewest(user: 1)
+            var store = try fixture.open()
+            fixture.assertAcceptsAppends(store, user: 1)
+            XCTAssertEqual(fixture.segmentBases.count, 2, "the short segment was sealed")
+            try store.close()
+            try fixture.remove(CorruptionFixture.indexPath(last.base))
+            do {
+                store = try fixture.open()
+            } catch {
+                XCTFail("\(tornBytes) torn bytes: reopening after the index was lost failed: \(error)")
+                continue
+            }
+            XCTAssertTrue(store.recoveryReport.isClean, "\(tornBytes) torn bytes: \(store.recoveryReport.summary)")
+            fixture.assertHoldsEverythingSent(store, "\(tornBytes) torn bytes")
+            try store.close()
+        }
+    }
+
+    /// The common crash: appends after the newest checkpoint, the last one torn. The checkpoint
+    /// stays in use; only the torn record goes.
+    func testTornTailAfterTheNewestCheckpointIsDroppedAndTheCheckpointKept() throws {
+        let closed = try CorruptionFixture.buildClosedStore()
+        let checkpoint = try XCTUnwrap(closed.checkpointPositions.last)
+        let store = try closed.open()
+        try closed.append(store, user: 2, size: 40)
+        try closed.append(store, user: 3, size: 40)
+        let fixture = closed.copy()
+        try? store.close()
+        let base = try XCTUnwrap(fixture.segmentBases.last)
+        let torn = try XCTUnwrap(fixture.records(base).last)
+        XCTAssertGreaterThan(base.rawValue + UInt64(torn.offset), checkpoint.rawValue, "the torn record is after the checkpoint")
+        let path = CorruptionFixture.segmentPath(base)
+        fixture.zero(path, torn.offset + FormatConstants.recordHeaderSize + 3 ..< torn.offset + torn.header.recordSize)
+        fixture.forgetNewest(user: 3)
+
+        let reopened = try fixture.open()
+        let report = reopened.recoveryReport
+        XCTAssertEqual(report.checkpointUsed, checkpoint)
+        XCTAssertEqual(report.checkpointProblems, [])
+        XCTAssertEqual(report.tornTail?.offset, torn.offset)
+        XCTAssertTrue(report.isClean, report.summary)
+        XCTAssertNil(CorruptionFixture.lastNonzero(fixture.bytes(path), from: torn.offset), "the torn bytes are zeroed")
+        fixture.assertHoldsEverythingSent(reopened)
+        fixture.assertAcceptsAppends(reopened, user: 3)
+        try reopened.close()
+        let again = try fixture.open()
+        defer { try? again.close() }
+        XCTAssertNil(again.recoveryReport.tornTail)
+        fixture.assertHoldsEverythingSent(again, "second open")
+    }
+
     // MARK: Damage inside the last record
 
     func testFlippedBitInEveryHeaderByteOfTheLastRecordIsATornTail() throws {
-        let pristine = try buildClosedStore()
-        let last = try lastRecord(pristine)
+        let pristine = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(pristine)
         for byte in 0 ..< FormatConstants.recordHeaderSize {
             let fixture = pristine.copy()
             fixture.fileSystem.flipBit(path: last.path, offset: last.offset + byte, bit: byte % 8)
@@ -191,8 +225,8 @@ final class CorruptionTests: XCTestCase {
     }
 
     func testFlippedBitInEveryPayloadByteOfTheLastRecordIsATornTail() throws {
-        let pristine = try buildClosedStore()
-        let last = try lastRecord(pristine)
+        let pristine = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(pristine)
         for byte in last.offset + FormatConstants.recordHeaderSize ..< last.dataEnd {
             let fixture = pristine.copy()
             fixture.fileSystem.flipBit(path: last.path, offset: byte, bit: byte % 8)
@@ -202,13 +236,13 @@ final class CorruptionTests: XCTestCase {
     }
 
     func testBadLengthFieldInTheLastRecordIsATornTail() throws {
-        let pristine = try buildClosedStore()
-        let last = try lastRecord(pristine)
+        let pristine = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(pristine)
         let storedLengthOffset = last.offset + FormatConstants.recordChecksumCoveredFrom
         let capacity = pristine.bytes(last.path).count
         let lengths: [UInt32] = [
             0,                                              // shorter than written: checksum fails
-            UInt32(Self.lastPayloadBytes + 1),              // one byte longer
+            UInt32(CorruptionFixture.lastPayloadBytes + 1),              // one byte longer
             UInt32(capacity - last.offset),                 // runs past the segment's end
             UInt32(FormatConstants.recordSizeMax),          // beyond any record
             UInt32.max,
@@ -222,110 +256,19 @@ final class CorruptionTests: XCTestCase {
     }
 
     func testLastRecordZeroedWhollyIsACleanEndNotATear() throws {
-        let fixture = try buildClosedStore()
-        let last = try lastRecord(fixture)
+        let fixture = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(fixture)
         fixture.zero(last.path, last.offset ..< last.offset + last.size)
         try assertRecovers(fixture, last: last, expected: .cleanEnd, "last record zeroed")
     }
 
     func testValidRecordFollowedByATornOneIsKept() throws {
-        let fixture = try buildClosedStore()
-        let last = try lastRecord(fixture)
+        let fixture = try CorruptionFixture.buildClosedStore()
+        let last = try CorruptionFixture.lastRecord(fixture)
         let previous = try XCTUnwrap(fixture.records(last.base).dropLast().last)
         XCTAssertEqual(previous.offset + previous.header.recordSize, last.offset, "adjacent records")
         fixture.zero(last.path, last.offset + FormatConstants.recordHeaderSize + 1 ..< last.offset + last.size)
         let lastNonzero = try XCTUnwrap(CorruptionFixture.lastNonzero(fixture.bytes(last.path), from: last.offset))
         try assertRecovers(fixture, last: last, expected: .torn(lastNonzero: lastNonzero), "the newest record torn after its header")
-    }
-
-    // MARK: Garbage after the tail
-
-    func testRandomGarbageRightAfterTheTailIsDroppedAndReported() throws {
-        for seed: UInt64 in 1 ... 8 {
-            let fixture = try buildClosedStore()
-            let last = try lastRecord(fixture)
-            let tail = last.offset + last.size
-            var random = SeededRandom(seed: seed)
-            let garbageBytes = 1 + random.nextInt(below: 3 * FormatConstants.recordHeaderSize)
-            fixture.overwrite(last.path, tail ..< tail + garbageBytes) { _ in UInt8(truncatingIfNeeded: random.next() | 1) }
-
-            let store = try fixture.open()
-            let torn = try XCTUnwrap(store.recoveryReport.tornTail, "seed \(seed)")
-            XCTAssertEqual(torn.offset, tail, "seed \(seed)")
-            XCTAssertEqual(torn.bytesDropped, FormatConstants.alignUp(garbageBytes, to: FormatConstants.recordAlignment), "seed \(seed)")
-            XCTAssertEqual(store.recoveryReport.checkpointUsed, fixture.checkpointPositions.last, "the checkpoint's last record is intact")
-            XCTAssertNil(CorruptionFixture.lastNonzero(fixture.bytes(last.path), from: tail), "seed \(seed): garbage zeroed")
-            fixture.assertHoldsEverythingSent(store, "seed \(seed)")
-            fixture.assertAcceptsAppends(store, user: 3)
-            try store.close()
-            let again = try fixture.open()
-            XCTAssertNil(again.recoveryReport.tornTail, "seed \(seed)")
-            fixture.assertHoldsEverythingSent(again, "seed \(seed), second open")
-            try again.close()
-        }
-    }
-
-    /// An interrupted batch can leave a later page on disk while an earlier one never landed
-    /// (the page cache writes back out of order): a valid-looking, never-acknowledged record
-    /// beyond a run of zeros. Opening must erase it, or later appends that happen to end right
-    /// where it starts would bring it back as a message nobody sent.
-    func testStaleRecordBeyondZerosAfterTheTailIsErasedNotResurrectedLater() throws {
-        let fixture = try buildClosedStore()
-        let last = try lastRecord(fixture)
-        let tail = last.offset + last.size
-        let gap = 8 * FormatConstants.recordHeaderSize
-        let staleSeq = UInt32(fixture.sent[1]!.count + 2)
-        let stalePayload = CorruptionFixture.payload(user: 1, seq: 999, size: 32)
-        var content = fixture.bytes(last.path)
-        let staleHeader = RecordHeader(type: .message, user: UserID(1), seq: Seq(staleSeq), timestampMs: 5, sender: UserID(4),
-                                       device: DeviceID(4), clientMessageID: ClientMessageID(4_444),
-                                       storedLength: UInt32(stalePayload.count), rawLength: UInt32(stalePayload.count))
-        content.withUnsafeMutableBytes { raw in
-            stalePayload.withUnsafeBytes { payload in
-                _ = RecordCodec.encode(staleHeader, payload: payload, into: raw, at: tail + gap, segmentBase: last.base)
-            }
-        }
-        fixture.fileSystem.setContents(content, of: last.path)
-
-        var store = try fixture.open()
-        XCTAssertEqual(store.newestSeq(user: UserID(1)), Seq(staleSeq - 2), "the stale record is not reachable")
-        XCTAssertNil(CorruptionFixture.lastNonzero(fixture.bytes(last.path), from: tail),
-                     "bytes after the tail are erased at open; report: \(store.recoveryReport)")
-        XCTAssertNotNil(store.recoveryReport.tornTail, "dropped bytes are reported")
-        // One append whose record ends exactly where the stale record starts.
-        try fixture.append(store, user: 1, size: CorruptionFixture.payloadSize(forRecordSize: gap))
-        try store.close()
-
-        store = try fixture.open()
-        defer { try? store.close() }
-        XCTAssertEqual(store.newestSeq(user: UserID(1)), Seq(staleSeq - 1), "no message appears that was never acknowledged")
-        fixture.assertHoldsEverythingSent(store, "after the second open")
-        fixture.assertAcceptsAppends(store, user: 1)
-    }
-
-    // MARK: Records after a tear
-
-    /// Recovery.swift: valid-looking records after the first invalid one in the active segment are
-    /// dropped with it (and counted), because they may be unacknowledged writes of the same batch.
-    func testRecordsAfterADamagedRecordOfTheActiveSegmentAreDroppedAndCounted() throws {
-        let fixture = try buildClosedStore()
-        let records = fixture.records(try XCTUnwrap(fixture.segmentBases.last))
-        let damaged = records[records.count - 3]
-        let path = CorruptionFixture.segmentPath(try XCTUnwrap(fixture.segmentBases.last))
-        fixture.fileSystem.flipBit(path: path, offset: damaged.offset + FormatConstants.recordHeaderSize, bit: 0)
-
-        let store = try fixture.open()
-        let torn = try XCTUnwrap(store.recoveryReport.tornTail)
-        XCTAssertEqual(torn.offset, damaged.offset)
-        XCTAssertEqual(torn.recordsDroppedAfter, 2)
-        XCTAssertEqual(torn.bytesDropped, records.last!.offset + records.last!.header.recordSize - damaged.offset)
-        for record in records.suffix(3) { fixture.forgetNewest(user: record.header.user.rawValue) }
-        fixture.assertHoldsEverythingSent(store)
-        for record in records.suffix(3) { fixture.assertAcceptsAppends(store, user: record.header.user.rawValue) }
-        try store.close()
-        let again = try fixture.open()
-        defer { try? again.close() }
-        XCTAssertNil(again.recoveryReport.tornTail)
-        fixture.assertHoldsEverythingSent(again, "second open")
     }
 }
