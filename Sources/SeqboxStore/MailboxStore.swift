@@ -272,7 +272,7 @@ public final class MailboxStore: @unchecked Sendable {
 
     /// Approximate bytes of in-memory index (positions, mailbox heads, idempotency window).
     public func indexMemoryBytes() -> Int {
-        stateLock.withLock { table.approximateMemoryBytes + dedup.count * 40 }
+        stateLock.withLock { table.approximateMemoryBytes + dedup.approximateMemoryBytes + (segments.last?.recordCount ?? 0) * MemoryLayout<IndexEntry>.stride }
     }
 
     // MARK: Maintenance (run on the writer thread)

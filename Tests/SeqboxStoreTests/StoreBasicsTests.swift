@@ -162,3 +162,38 @@ final class StoreBasicsTests: XCTestCase {
         XCTAssertEqual(after.messages.first?.seq, info.firstAvailable)
     }
 }
+
+/// The idempotency window's table against a plain dictionary model.
+final class DedupWindowTests: XCTestCase {
+    func testWindowRemembersExactlyTheMostRecentKeys() {
+        for seed in UInt64(1) ... 10 {
+            var random = SeededRandom(seed: seed)
+            let capacity = 1 + random.nextInt(below: 300)
+            let window = DedupWindow(capacity: capacity)
+            var order: [UInt64] = []
+            var latest: [UInt64: UInt32] = [:]
+            for step in 0 ..< 3000 {
+                // Few distinct keys with colliding low bits, so probe chains and repeats happen.
+                let key = UInt64(random.nextInt(below: 600)) << 20 | UInt64(random.nextInt(below: 4))
+                window.insert(DedupWindow.Entry(keyHash: key, user: 1, seq: UInt32(step)))
+                order.append(key)
+                latest[key] = UInt32(step)
+                guard step % 7 == 0 else { continue }
+                let recent = order.suffix(capacity)
+                for probe in Set(order.suffix(capacity + 50)) {
+                    if let index = recent.lastIndex(of: probe) {
+                        XCTAssertEqual(window.lookup(probe)?.seq, UInt32(index), "seed \(seed) step \(step)")
+                    } else {
+                        XCTAssertNil(window.lookup(probe), "seed \(seed) step \(step)")
+                    }
+                }
+                if step > 400 { break }
+            }
+            XCTAssertEqual(window.count, min(capacity, order.count))
+        }
+    }
+
+    func testMailboxStateStaysThirtyTwoBytes() {
+        XCTAssertEqual(MemoryLayout<MailboxState>.stride, 32, "FORMAT.md \"Memory cost\" assumes it")
+    }
+}
