@@ -93,9 +93,7 @@ public final class MailboxStore: @unchecked Sendable {
         let lockPath = directory + "/" + FormatConstants.lockFileName
         let lock: any FileLock
         do {
-            try fileSystem.createDirectory(directory + "/" + FormatConstants.segmentDirectoryName)
-            // Make the new directories' names durable before anything is written inside.
-            try fileSystem.syncDirectory(directory)
+            try createDurably(directory + "/" + FormatConstants.segmentDirectoryName, fileSystem: fileSystem)
             guard let taken = try fileSystem.lock(lockPath) else { throw StoreError.storeLocked(path: lockPath) }
             lock = taken
         } catch let error as StoreError {
@@ -114,6 +112,24 @@ public final class MailboxStore: @unchecked Sendable {
         } catch {
             lock.unlock()
             throw error
+        }
+    }
+
+    /// Creates `path` and any missing parents, then syncs the parent of every directory it
+    /// created, so that the new names survive a power cut before anything inside them is
+    /// relied upon.
+    static func createDurably(_ path: String, fileSystem: any FileSystem) throws(SystemError) {
+        var missing: [String] = []
+        var current = path
+        while !current.isEmpty, current != "/", !fileSystem.isDirectory(current) {
+            missing.append(current)
+            guard let slash = current.lastIndex(of: "/") else { current = ""; break }
+            current = String(current[..<slash])
+        }
+        try fileSystem.createDirectory(path)
+        for created in missing.reversed() {
+            let parent = created.lastIndex(of: "/").map { created[..<$0].isEmpty ? "/" : String(created[..<$0]) } ?? "."
+            try fileSystem.syncDirectory(parent)
         }
     }
 

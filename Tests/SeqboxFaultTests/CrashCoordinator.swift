@@ -17,6 +17,8 @@ final class CrashCoordinator: @unchecked Sendable {
     /// Set when a sync failure was injected: the store must not complete anything after it.
     private let syncFaultInjected = Atomic<Bool>(false)
     private let successesAfterSyncFault = Atomic<Int>(0)
+    /// Writes failed on purpose (EIO, without effect): the store goes on after them.
+    private let writeFaults = Atomic<Int>(0)
     private let lock = NSLock()
     private var outcome: (fileSystem: SimulatedFileSystem, snapshot: FaultHistory.Snapshot)?
 
@@ -46,6 +48,21 @@ final class CrashCoordinator: @unchecked Sendable {
     func noteSyncFaultInjected() {
         stopRequested.store(true, ordering: .releasing)
         syncFaultInjected.store(true, ordering: .releasing)
+    }
+
+    /// Called from the fault hook just before it fails a write.
+    func noteWriteFaultInjected() {
+        writeFaults.add(1, ordering: .releasing)
+    }
+
+    var writeFaultCount: Int { writeFaults.load(ordering: .acquiring) }
+
+    /// True when `error` is explained by a fault: the crash (or a failed sync) asked workers to
+    /// stop, or an injected write failure surfaced as an I/O error.
+    func isExpected(_ error: StoreError) -> Bool {
+        if isStopping { return true }
+        if case .io = error, writeFaultCount > 0 { return true }
+        return false
     }
 
     var didInjectSyncFault: Bool { syncFaultInjected.load(ordering: .acquiring) }

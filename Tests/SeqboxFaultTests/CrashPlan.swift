@@ -8,6 +8,9 @@ enum CrashPlan: CustomStringConvertible {
     case afterAcknowledged(Int)
     /// Inside the fault hook, just before the store's `count`-th file system operation.
     case atOperation(Int)
+    /// Inside the fault hook, just before the `count`-th sync of appended records: the batch is
+    /// written and not yet durable, so the crash tears it.
+    case beforeRecordSync(Int)
     /// Inside the fault hook, `step` operations into roll number `roll` (index file, new segment,
     /// the checkpoint a roll may write).
     case duringRoll(roll: Int, step: Int)
@@ -16,23 +19,38 @@ enum CrashPlan: CustomStringConvertible {
     /// The `sync`-th sync of appended records fails with EIO; the crash follows once the workers
     /// have stopped.
     case afterSyncFailure(sync: Int)
+    /// Every `period`-th write (records, index files, checkpoints) fails with EIO without
+    /// effect; the store goes on, and the crash comes once the workers have finished.
+    case writeFailures(period: Int)
 
-    /// Operations a roll or a checkpoint takes at most (temp file, sync, rename, directory
-    /// syncs, new segment creation): steps are drawn below this.
-    static let stepsPerMaintenance = 16
+    /// Operations a roll takes, with the checkpoint it may write (index file: remove, open,
+    /// truncate, write, sync, rename, directory sync; new segment: open, truncate, allocate,
+    /// write, sync, directory sync, map; then a checkpoint): roll steps are drawn below this.
+    static let stepsPerRoll = 26
+    /// Operations a checkpoint takes (temp file, sync, rename, directory sync, list, removal of
+    /// the stale one, directory sync): checkpoint steps are drawn below this.
+    static let stepsPerCheckpoint = 11
+
+    /// False for the plan the test thread carries out.
+    var runsInFaultHook: Bool {
+        if case .afterAcknowledged = self { return false }
+        return true
+    }
 
     var description: String {
         switch self {
         case .afterAcknowledged(let count): "crash after \(count) more acknowledged appends"
         case .atOperation(let count): "crash before file system operation \(count)"
+        case .beforeRecordSync(let count): "crash before record sync \(count)"
         case .duringRoll(let roll, let step): "crash at step \(step) of roll \(roll)"
         case .duringCheckpoint(let checkpoint, let step): "crash at step \(step) of checkpoint \(checkpoint)"
         case .afterSyncFailure(let sync): "EIO on data sync \(sync), then crash"
+        case .writeFailures(let period): "EIO on every \(period)th write, crash at the end"
         }
     }
 }
 
-/// The fault hook's state: counts operations and fires the plan once.
+/// The fault hook's state: counts operations and fires the plan (once; write failures recur).
 final class PlanTracker: @unchecked Sendable {
     let plan: CrashPlan
     /// The coordinator, unowned so that the hook (held by the file system) does not keep the
@@ -43,6 +61,8 @@ final class PlanTracker: @unchecked Sendable {
     private var rolls = 0
     private var checkpoints = 0
     private var dataSyncs = 0
+    private var writes = 0
+    private var writeFaults = 0
     /// Operations left before the crash once a roll or checkpoint has been entered.
     private var countdown: Int?
     private var fired = false
@@ -53,10 +73,10 @@ final class PlanTracker: @unchecked Sendable {
     }
 
     /// True once the plan has fired (the crash taken or the fault injected).
-    var didFire: Bool { lock.withLock { fired } }
+    var didFire: Bool { lock.withLock { fired || writeFaults > 0 } }
 
     func observe(_ operation: SimulatedFileSystem.Operation, _ path: String) -> Errno? {
-        enum Action { case none, crash, failSync }
+        enum Action { case none, crash, failSync, failWrite }
         let action: Action = lock.withLock {
             if fired { return .none }
             operations += 1
@@ -65,6 +85,11 @@ final class PlanTracker: @unchecked Sendable {
                 return .none
             case .atOperation(let count):
                 fired = operations >= count
+                return fired ? .crash : .none
+            case .beforeRecordSync(let count):
+                guard operation == .sync, path.hasSuffix(".log"), isRecordSync(path) else { return .none }
+                dataSyncs += 1
+                fired = dataSyncs == count
                 return fired ? .crash : .none
             case .duringRoll(let roll, let step):
                 if operation == .remove && path.hasSuffix(".idx.tmp") {
@@ -76,6 +101,10 @@ final class PlanTracker: @unchecked Sendable {
                     checkpoints += 1
                     if checkpoints == checkpoint { countdown = step }
                 }
+            case .writeFailures(let period):
+                guard operation == .write else { return .none }
+                writes += 1
+                return writes % period == 0 ? .failWrite : .none
             case .afterSyncFailure(let sync):
                 guard operation == .sync, path.hasSuffix(".log"), isRecordSync(path) else { return .none }
                 dataSyncs += 1
@@ -96,6 +125,10 @@ final class PlanTracker: @unchecked Sendable {
         case .crash:
             coordinator.crashNow()
             return nil
+        case .failWrite:
+            lock.withLock { writeFaults += 1 }
+            coordinator.noteWriteFaultInjected()
+            return .io
         case .failSync:
             coordinator.noteSyncFaultInjected()
             return .io

@@ -22,8 +22,12 @@ struct FaultConfiguration: CustomStringConvertible {
     let inFlightMax: Int
     /// The largest payload a worker generates (well inside a segment).
     let payloadBytesMax: Int
+    /// Retention by log size (nil: keep everything): old segments are deleted while running.
+    let retentionBytes: Int64?
+    /// Segments the log keeps under retention.
+    static let retainedSegments = 3
 
-    init(seed: UInt64) {
+    init(seed: UInt64, retention: Bool = false) {
         var random = SeededRandom(seed: seed ^ 0xC0FF_EE00_D15C_0001)
         self.seed = seed
         segmentBytes = Self.segmentSizes[random.nextInt(below: Self.segmentSizes.count)]
@@ -33,7 +37,11 @@ struct FaultConfiguration: CustomStringConvertible {
         operationsPerThread = 20 + random.nextInt(below: 40)
         inFlightMax = 1 + random.nextInt(below: 4)
         payloadBytesMax = segmentBytes / 4
+        retentionBytes = retention ? Int64(segmentBytes * Self.retainedSegments) : nil
     }
+
+    /// Roughly how many appends the workers of one round get acknowledged (for plan ranges).
+    var expectedAppendsPerRound: Int { threads * operationsPerThread }
 
     func storeOptions(on fileSystem: SimulatedFileSystem) -> StoreOptions {
         var options = StoreOptions()
@@ -43,11 +51,12 @@ struct FaultConfiguration: CustomStringConvertible {
         options.dedupWindowEntries = Self.dedupWindowEntries
         options.fileSystem = fileSystem
         options.clock = { 1_700_000_000_000 }
+        if let retentionBytes { options.retention = RetentionPolicy(maxBytes: retentionBytes) }
         return options
     }
 
     var description: String {
         "segmentBytes=\(segmentBytes) checkpointEvery=\(checkpointEverySegments) users=\(users) threads=\(threads) " +
-            "ops/thread=\(operationsPerThread) inFlight=\(inFlightMax)"
+            "ops/thread=\(operationsPerThread) inFlight=\(inFlightMax)" + (retentionBytes.map { " retentionBytes=\($0)" } ?? "")
     }
 }

@@ -38,6 +38,7 @@ final class FaultHistory: @unchecked Sendable {
     private var ackedSeqsSubmitted: [CursorKey: Set<UInt32>] = [:]
     private var blocks: [BlockKey: BlockLog] = [:]
     private var problems: [String] = []
+    private var unwritten: Set<UInt64> = []
 
     // MARK: Recording
 
@@ -94,6 +95,12 @@ final class FaultHistory: @unchecked Sendable {
         lock.withLock { blocks[BlockKey(user: user, blocked: blocked)]?.lastAcknowledged = index }
     }
 
+    /// Records appends that failed because their write failed (no effect): they must never
+    /// appear in the store.
+    func noteUnwritten(_ messages: [NewMessage]) {
+        lock.withLock { for message in messages { unwritten.insert(message.clientMessageID.rawValue) } }
+    }
+
     func noteProblem(_ problem: String) {
         lock.withLock { problems.append(problem) }
     }
@@ -118,5 +125,6 @@ final class FaultHistory: @unchecked Sendable {
     var submittedAckSeqs: [CursorKey: Set<UInt32>] { lock.withLock { ackedSeqsSubmitted } }
     var blockLogs: [BlockKey: BlockLog] { lock.withLock { blocks } }
     var acknowledgedCount: Int { lock.withLock { succeeded.count } }
+    var unwrittenIDs: Set<UInt64> { lock.withLock { unwritten } }
     var recordedProblems: [String] { lock.withLock { problems } }
 }

@@ -11,6 +11,16 @@ struct FaultScenario {
     static let roundTimeoutSeconds: TimeInterval = 60
     /// Acknowledged appends retried after each recovery: they must come back as duplicates.
     static let retriesAfterRecovery = 4
+    /// One round in this many also cuts the power during the first reopen (recovery's index
+    /// rebuild, torn-tail zeroing, opening checkpoint) before the reopen that is checked.
+    static let recoveryCrashOdds = 3
+    /// Recovery's crash comes before one of its first this-many changes to the disk (index
+    /// rebuilds, torn-tail zeroing and the opening checkpoint take about this many; beyond
+    /// them it lands in the checkpoint `close` writes).
+    static let recoveryOperationsMax = 16
+    static let mutatingOperations: Set<SimulatedFileSystem.Operation> = [
+        .createDirectory, .remove, .rename, .syncDirectory, .write, .sync, .truncate, .allocate,
+    ]
 
     /// What a scenario observed, for the test's coverage figures.
     struct Outcome {
@@ -19,19 +29,25 @@ struct FaultScenario {
         var plansFired = 0
         var tornTails = 0
         var acknowledgedAppends = 0
+        var recoveriesCrashed = 0
+        /// Mailboxes found trimmed by retention at the checks.
+        var trimmedMailboxes = 0
+        /// Appends that failed because their write failed (checked absent).
+        var unwrittenAppends = 0
     }
 
     let configuration: FaultConfiguration
     let rounds: Int
-    /// The plan of each round, from the round number and a generator seeded by the seed.
-    let plan: (_ round: Int, _ random: inout SeededRandom) -> CrashPlan
+    /// The plan of each round, from the configuration, the round number and a generator seeded
+    /// by the seed.
+    let plan: (_ configuration: FaultConfiguration, _ round: Int, _ random: inout SeededRandom) -> CrashPlan
 
     func run() -> Outcome {
         var outcome = Outcome()
         var random = SeededRandom(seed: configuration.seed)
         var fileSystem = SimulatedFileSystem()
         do {
-            try fileSystem.createDirectoryDurably(FaultConfiguration.storeDirectory + "/" + FormatConstants.segmentDirectoryName)
+            try fileSystem.createDirectoryDurably(FaultConfiguration.storeDirectory)
         } catch {
             outcome.problems.append("cannot prepare the simulated disk: \(error)")
             return outcome
@@ -45,7 +61,7 @@ struct FaultScenario {
             return outcome
         }
         for round in 0 ..< rounds {
-            let roundPlan = plan(round, &random)
+            let roundPlan = plan(configuration, round, &random)
             let prefix = "round \(round) (\(roundPlan))"
             let coordinator = CrashCoordinator(fileSystem: fileSystem, history: history, crashSeed: random.next())
             let result = runRound(round, plan: roundPlan, store: store, coordinator: coordinator, history: history)
@@ -53,7 +69,11 @@ struct FaultScenario {
             if result.fired { outcome.plansFired += 1 }
             outcome.problems += result.problems.map { "\(prefix): \($0)" }
             outcome.problems += history.recordedProblems.map { "\(prefix): \($0)" }
-            guard outcome.problems.isEmpty, let crashed = coordinator.crashed else { break }
+            guard outcome.problems.isEmpty, var crashed = coordinator.crashed else { break }
+            if random.nextInt(below: Self.recoveryCrashOdds) == 0 {
+                crashed.fileSystem = crashDuringRecovery(of: crashed.fileSystem, random: &random)
+                outcome.recoveriesCrashed += 1
+            }
 
             let reopened: MailboxStore
             do {
@@ -69,15 +89,38 @@ struct FaultScenario {
             if !report.isClean || !report.checkpointProblems.isEmpty {
                 outcome.problems.append("\(prefix): recovery report is not clean: \(report)")
             }
-            var check = RecoveredStoreCheck(store: reopened, history: history, snapshot: crashed.snapshot, users: configuration.users)
+            var check = RecoveredStoreCheck(store: reopened, history: history, snapshot: crashed.snapshot, users: configuration.users,
+                                           retention: configuration.retentionBytes != nil)
             outcome.problems += check.run().map { "\(prefix): \($0)" }
+            outcome.trimmedMailboxes += check.trimmedMailboxes
             outcome.problems += continueAfterRecovery(reopened, round: round, history: history, snapshot: crashed.snapshot, random: &random)
                 .map { "\(prefix): after recovery: \($0)" }
             guard outcome.problems.isEmpty else { break }
         }
         outcome.acknowledgedAppends = history.acknowledgedCount
+        outcome.unwrittenAppends = history.unwrittenIDs.count
         try? store.close()
         return outcome
+    }
+
+    /// Opens a store on `fileSystem` and cuts the power before a random change it makes to the
+    /// disk while recovering or closing (at rest after it, if it makes fewer); returns the disk
+    /// it leaves.
+    private func crashDuringRecovery(of fileSystem: SimulatedFileSystem, random: inout SeededRandom) -> SimulatedFileSystem {
+        let crashAt = 1 + random.nextInt(below: Self.recoveryOperationsMax)
+        let crashSeed = random.next()
+        let counter = OperationCounter()
+        let result = OperationCounter.Result()
+        fileSystem.faultHook = { operation, _ in
+            if Self.mutatingOperations.contains(operation), counter.increment() == crashAt {
+                result.set(fileSystem.crash(seed: crashSeed))
+            }
+            return nil
+        }
+        let store = try? MailboxStore.open(directory: FaultConfiguration.storeDirectory, options: configuration.storeOptions(on: fileSystem))
+        try? store?.close()
+        fileSystem.faultHook = nil
+        return result.value ?? fileSystem.crash(seed: crashSeed)
     }
 
     private struct RoundResult {
@@ -91,7 +134,7 @@ struct FaultScenario {
                           history: FaultHistory) -> RoundResult {
         var result = RoundResult()
         let tracker = PlanTracker(plan: plan, coordinator: coordinator)
-        if case .afterAcknowledged = plan {} else {
+        if plan.runsInFaultHook {
             coordinator.fileSystem.faultHook = { operation, path in tracker.observe(operation, path) }
         }
         defer { coordinator.fileSystem.faultHook = nil }
@@ -122,7 +165,7 @@ struct FaultScenario {
             coordinator.crashNow()
             return result
         }
-        if case .afterAcknowledged = plan {} else { result.fired = tracker.didFire }
+        if plan.runsInFaultHook { result.fired = tracker.didFire }
         if case .afterSyncFailure = plan, tracker.didFire {
             result.problems += checkPoisoned(store, coordinator: coordinator, history: history)
         }

@@ -3,7 +3,7 @@ import SeqboxFormat
 import SeqboxStore
 
 /// One thread of a fault scenario: appends (with several in flight), acks, blocks, unblocks,
-/// reads, checkpoints and rolls against the store, recording everything in the history, until
+/// reads, checkpoints, retention and rolls against the store, recording everything in the history, until
 /// its budget is spent or the coordinator says stop.
 struct FaultWorker {
     /// Client message ids: round << roundShift | worker << workerShift | counter.
@@ -43,8 +43,9 @@ struct FaultWorker {
             case 70 ..< 82: acknowledge()
             case 82 ..< 92: blockOrUnblock()
             case 92 ..< 97: readBack()
-            case 97 ..< 99: control { try $0.checkpoint() }
-            default: control { try $0.rollSegment() }
+            case 97: control { (store) throws(StoreError) in try store.checkpoint() }
+            case 98: control { (store) throws(StoreError) in try store.applyRetention() }
+            default: control { (store) throws(StoreError) in try store.rollSegment() }
             }
         }
         if !inFlight.waitUntilZero(timeoutSeconds: Self.completionWaitSeconds) {
@@ -81,7 +82,8 @@ struct FaultWorker {
             switch result {
             case .success: coordinator.noteSuccess()
             case .failure(let error):
-                if !coordinator.isStopping { history.noteProblem("worker \(index): append failed before any fault: \(error)") }
+                if !coordinator.isExpected(error) { history.noteProblem("worker \(index): append failed before any fault: \(error)") }
+                if case .io = error, !coordinator.isStopping { history.noteUnwritten(batch) }
             }
             inFlight.leave()
         }
@@ -106,7 +108,7 @@ struct FaultWorker {
                 history.completeAck(user: user, device: device, seq: seq)
                 coordinator.noteSuccess()
             case .failure(let error):
-                if !coordinator.isStopping { history.noteProblem("worker \(index): ack failed before any fault: \(error)") }
+                if !coordinator.isExpected(error) { history.noteProblem("worker \(index): ack failed before any fault: \(error)") }
             }
             done.leave()
         }
@@ -126,20 +128,24 @@ struct FaultWorker {
             } else {
                 try store.unblock(user: UserID(user), blocked: UserID(blocked))
             }
+            // No `noteSuccess` here: this runs on the worker thread after the store's completion,
+            // so it may follow a later sync failure without being a late success.
             history.completeBlock(user: user, blocked: blocked, index: operation)
-            coordinator.noteSuccess()
         } catch {
-            if !coordinator.isStopping { history.noteProblem("worker \(index): block/unblock failed before any fault: \(error)") }
+            if !coordinator.isExpected(error) { history.noteProblem("worker \(index): block/unblock failed before any fault: \(error)") }
         }
     }
 
     /// Reads part of a mailbox: it must be a contiguous run of what was submitted.
     private mutating func readBack() {
         let user = randomUser()
-        let newest = store.newestSeq(user: UserID(user)).rawValue
-        let after = newest == 0 ? 0 : UInt32(random.nextInt(below: Int(newest)))
+        let info = store.mailboxInfo(user: UserID(user))
+        let oldest = info.firstAvailable.rawValue - 1
+        let newest = info.newestSeq.rawValue
+        let after = newest <= oldest ? newest : oldest + UInt32(random.nextInt(below: Int(newest - oldest)))
         do {
             let result = try store.read(user: UserID(user), after: Seq(after), limit: 50)
+            if case .truncated = result.status, configuration.retentionBytes != nil { return }  // retention ran meanwhile
             guard result.status == .ok else {
                 return history.noteProblem("worker \(index): read of user \(user) after \(after) answered \(result.status)")
             }
@@ -153,46 +159,15 @@ struct FaultWorker {
                 }
             }
         } catch {
-            if !coordinator.isStopping { history.noteProblem("worker \(index): read failed: \(error)") }
+            if !coordinator.isExpected(error) { history.noteProblem("worker \(index): read failed: \(error)") }
         }
     }
 
-    private func control(_ body: (MailboxStore) throws -> Void) {
+    private func control(_ body: (MailboxStore) throws(StoreError) -> Void) {
         do {
             try body(store)
         } catch {
-            if !coordinator.isStopping { history.noteProblem("worker \(index): checkpoint/roll failed before any fault: \(error)") }
+            if !coordinator.isExpected(error) { history.noteProblem("worker \(index): checkpoint/retention/roll failed before any fault: \(error)") }
         }
-    }
-}
-
-/// Counts operations in flight; waits are bounded.
-final class InFlightCounter: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var count = 0
-
-    func enter() { condition.withLock { count += 1 } }
-
-    func leave() {
-        condition.withLock {
-            count -= 1
-            condition.broadcast()
-        }
-    }
-
-    /// Waits while `limit` or more are in flight; false on timeout.
-    func waitUntilBelow(_ limit: Int, timeoutSeconds: TimeInterval) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
-        return condition.withLock {
-            while count >= limit {
-                if !condition.wait(until: deadline) { return count < limit }
-            }
-            return true
-        }
-    }
-
-    /// Waits until none is in flight; false on timeout.
-    func waitUntilZero(timeoutSeconds: TimeInterval) -> Bool {
-        waitUntilBelow(1, timeoutSeconds: timeoutSeconds)
     }
 }

@@ -5,21 +5,29 @@ import SeqboxStore
 /// - every acknowledged append is present with its seq and intact content;
 /// - each mailbox holds seqs 1...newest, contiguous, each message something a worker sent to
 ///   that mailbox, and no client message id appears twice;
-/// - every append answered with success (even after the crash instant) is there with its seq;
+/// - every append answered with success (even after the crash instant) is there with its seq,
+///   and none whose write failed is;
 /// - acknowledged acks and blocklist changes are there, and nothing that was never asked for.
+/// Under retention, seqs below a mailbox's first retained seq may be gone (and only those).
 /// Returns the problems found, empty when all holds.
 struct RecoveredStoreCheck {
     let store: MailboxStore
     let history: FaultHistory
     let snapshot: FaultHistory.Snapshot
     let users: Int
+    /// True when the store deletes old segments.
+    let retention: Bool
+    private var firstRetained: [UInt64: UInt32] = [:]
+    /// Mailboxes whose oldest seqs retention has deleted.
+    var trimmedMailboxes: Int { firstRetained.values.filter { $0 > 1 }.count }
 
     /// Where each client message id was found: (mailbox, seq).
     private(set) var found: [UInt64: (user: UInt64, seq: UInt32)] = [:]
     private(set) var problems: [String] = []
 
-    init(store: MailboxStore, history: FaultHistory, snapshot: FaultHistory.Snapshot, users: Int) {
+    init(store: MailboxStore, history: FaultHistory, snapshot: FaultHistory.Snapshot, users: Int, retention: Bool) {
         self.store = store
+        self.retention = retention
         self.history = history
         self.snapshot = snapshot
         self.users = users
@@ -29,7 +37,7 @@ struct RecoveredStoreCheck {
         for user in 1 ... UInt64(users) { scanMailbox(user) }
         for (id, expected) in snapshot.acknowledged.sorted(by: { $0.key < $1.key }) {
             guard let actual = found[id] else {
-                problems.append("acknowledged cmid \(id) (user \(expected.user) seq \(expected.seq)) is missing")
+                if !isRetainedAway(expected) { problems.append("acknowledged cmid \(id) (user \(expected.user) seq \(expected.seq)) is missing") }
                 continue
             }
             if actual != expected { problems.append("acknowledged cmid \(id) was at user \(expected.user) seq \(expected.seq), now at user \(actual.user) seq \(actual.seq)") }
@@ -37,18 +45,31 @@ struct RecoveredStoreCheck {
         for (id, expected) in history.everySucceeded where snapshot.acknowledged[id] == nil {
             if let actual = found[id], actual != expected {
                 problems.append("cmid \(id) was answered seq \(expected.seq), is at user \(actual.user) seq \(actual.seq)")
-            } else if found[id] == nil {
+            } else if found[id] == nil, !isRetainedAway(expected) {
                 problems.append("cmid \(id) was answered seq \(expected.seq) (its sync returned before the crash) but is missing")
             }
+        }
+        for id in history.unwrittenIDs.sorted() {
+            if let place = found[id] { problems.append("cmid \(id), whose write failed, appears at user \(place.user) seq \(place.seq)") }
         }
         checkCursors()
         checkBlocks()
         return problems
     }
 
+    /// True when retention may have deleted the message at (user, seq).
+    private func isRetainedAway(_ place: (user: UInt64, seq: UInt32)) -> Bool {
+        retention && place.seq < firstRetained[place.user, default: 1]
+    }
+
     private mutating func scanMailbox(_ user: UInt64) {
-        let newest = store.newestSeq(user: UserID(user)).rawValue
-        var after: UInt32 = 0
+        let info = store.mailboxInfo(user: UserID(user))
+        let newest = info.newestSeq.rawValue
+        firstRetained[user] = info.firstAvailable.rawValue
+        if info.firstAvailable.rawValue != 1 && !retention {
+            problems.append("user \(user): first available seq is \(info.firstAvailable) without retention")
+        }
+        var after = info.firstAvailable.rawValue - 1
         while after < newest {
             let result: ReadResult
             do {
