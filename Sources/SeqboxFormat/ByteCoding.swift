@@ -17,30 +17,33 @@ public struct ByteWriter: Sendable {
 /// Reads little-endian integers from bytes with explicit bounds checks: a short or malformed
 /// buffer throws `truncated`, never reads out of bounds.
 public struct ByteReader {
-    public struct Truncated: Error {}
+    public struct Truncated: Error {
+        @inlinable public init() {}
+    }
     public let bytes: UnsafeRawBufferPointer
-    public private(set) var offset: Int
+    public var offset: Int { position }
+    @usableFromInline var position: Int
 
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
-        self.offset = offset
+        self.position = offset
     }
 
     public var remaining: Int { bytes.count - offset }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func read<T: FixedWidthInteger>(_: T.Type = T.self) throws(Truncated) -> T {
         let size = MemoryLayout<T>.size
-        guard offset >= 0, size <= bytes.count - offset else { throw Truncated() }
-        let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
-        offset += size
+        guard position >= 0, size <= bytes.count - position else { throw Truncated() }
+        let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: T.self))
+        position += size
         return value
     }
 
     public mutating func readBytes(_ count: Int) throws(Truncated) -> UnsafeRawBufferPointer {
-        guard count >= 0, offset >= 0, count <= bytes.count - offset else { throw Truncated() }
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset ..< offset + count])
-        offset += count
+        guard count >= 0, position >= 0, count <= bytes.count - position else { throw Truncated() }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[position ..< position + count])
+        position += count
         return slice
     }
 
@@ -49,7 +52,7 @@ public struct ByteReader {
 
 extension UnsafeRawBufferPointer {
     /// A little-endian integer at `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func loadLE<T: FixedWidthInteger>(at offset: Int, as _: T.Type) -> T {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
     }
@@ -57,7 +60,7 @@ extension UnsafeRawBufferPointer {
 
 extension UnsafeMutableRawBufferPointer {
     /// Stores a little-endian integer at `offset`; the caller has checked the bounds.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func storeLE<T: FixedWidthInteger>(_ value: T, at offset: Int) {
         storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
     }

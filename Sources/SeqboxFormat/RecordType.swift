@@ -9,8 +9,9 @@ public enum RecordType: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case block = 3
     /// `user` unblocks `sender`.
     case unblock = 4
-    /// `user`'s mailbox moved to epoch `clientMessageId` (low 32 bits) at newest seq `seq`,
-    /// because data was dropped by a repair; `sender` holds the first lost seq, `device` the last.
+    /// `user`'s mailbox moved to epoch `clientMessageId` (low 32 bits) because data was dropped
+    /// by a repair; `sender` holds the first lost seq, `device` the last, and `seq` the newest
+    /// seq after the change (lost seqs stay used: the newest seq never goes back).
     case epochChange = 5
     /// Filler written by a repair over bytes that were corrupt, so the segment scans clean and
     /// keeps its offsets; carries no state. `user`, `seq` and the ids are 0.

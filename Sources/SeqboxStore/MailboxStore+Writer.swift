@@ -182,11 +182,20 @@ extension MailboxStore {
                 case .epochChange(let user, let epoch, let lostFirst, let lostLast):
                     let slot = table.slotCreating(user)
                     let newest = localNewest[slot] ?? batchNewest[slot] ?? table.states[slot].newestSeq
-                    let header = RecordHeader(type: .epochChange, user: user, seq: Seq(newest), timestampMs: now,
+                    if lostFirst <= lostLast, lostLast.rawValue > newest {
+                        guard lostLast.rawValue - newest <= Recovery.gapSeqsMax else {
+                            failure = .invalidArgument("lost range ends \(lostLast.rawValue - newest) seqs past the newest")
+                            break operations
+                        }
+                        localNewest[slot] = lostLast.rawValue
+                    }
+                    // The record's seq is the newest seq after the change (a lost tail stays used).
+                    let newestAfter = max(newest, lostFirst <= lostLast ? lostLast.rawValue : 0)
+                    let header = RecordHeader(type: .epochChange, user: user, seq: Seq(newestAfter), timestampMs: now,
                                               sender: UserID(UInt64(lostFirst.rawValue)), device: DeviceID(UInt64(lostLast.rawValue)),
                                               clientMessageID: ClientMessageID(UInt64(epoch.rawValue)))
                     localRecords.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
-                    results.append(AppendResult(seq: Seq(newest), duplicate: false))
+                    results.append(AppendResult(seq: Seq(newestAfter), duplicate: false))
                 }
             }
             if let failure {
@@ -451,8 +460,16 @@ extension MailboxTable {
             extras[index].blocked.remove(header.sender)
         case .epochChange:
             states[slot].epoch = UInt32(truncatingIfNeeded: header.clientMessageID.rawValue)
-            acknowledgeLost(slot: slot, first: UInt32(truncatingIfNeeded: header.sender.rawValue),
-                            last: UInt32(truncatingIfNeeded: header.device.rawValue))
+            let lostFirst = UInt32(truncatingIfNeeded: header.sender.rawValue)
+            let lostLast = UInt32(truncatingIfNeeded: header.device.rawValue)
+            // Lost seqs beyond the newest the log still holds (a lost tail) stay used: the newest
+            // seq never goes back (DESIGN.md invariant 3), so later appends never reuse them.
+            if lostFirst <= lostLast, lostLast > states[slot].newestSeq, lostLast - states[slot].newestSeq <= Recovery.gapSeqsMax {
+                for seq in (states[slot].newestSeq + 1) ... lostLast {
+                    appendPosition(slot: slot, seq: seq, position: PositionVector.acknowledgedLostMarker)
+                }
+            }
+            acknowledgeLost(slot: slot, first: lostFirst, last: lostLast)
         case .padding:
             break
         }

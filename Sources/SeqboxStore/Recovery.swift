@@ -197,8 +197,12 @@ struct Recovery {
             case .invalid(let offset, let problem, let resumeAt):
                 noteCorruption(segment, offset: offset, problem: problem.rawValue, resumeAt: resumeAt)
                 if resumeAt == nil { end = max(end, SegmentScanner.endOfNonzero(segment.bytes, from: offset)) }
-            case .end:
-                break
+            case .end(let offset):
+                // Zeros inside a sealed segment followed by valid records: a zeroed hole.
+                if let next = SegmentScanner.findNextRecord(in: segment.bytes, after: offset - FormatConstants.recordAlignment, base: segment.base) {
+                    noteCorruption(segment, offset: offset, problem: "zeroed bytes inside sealed data", resumeAt: next)
+                    scanner = SegmentScanner(bytes: segment.bytes, base: segment.base, start: next)
+                }
             }
         }
         segment.length = FormatConstants.alignUp(end, to: FormatConstants.recordAlignment)
