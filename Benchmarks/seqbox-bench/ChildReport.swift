@@ -13,12 +13,17 @@ struct ChildReport: Codable, Sendable {
     var peakResidentBytes: Int = 0
     /// Resident set size right after opening (open scenario).
     var residentAfterOpenBytes: Int?
+    /// Its anonymous part (heap: the in-memory index), without mapped file pages.
+    var anonymousAfterOpenBytes: Int?
     var openSeconds: Double?
     var closeSeconds: Double?
     /// The engine's own estimate of its in-memory index (Seqbox).
     var indexBytes: Int?
     /// Allocated bytes of the engine's files.
     var storeBytes: Int?
+    /// Set by the parent on the run it shows: the headline figure of every run of the case
+    /// (this one is the median).
+    var runs: [Double]?
     /// Engine counters and other facts (syncs, transactions, compressed fraction).
     var notes: [String: Double] = [:]
 

@@ -7,8 +7,12 @@ enum ProcessMetrics {
     /// Peak resident set size (VmHWM), in bytes.
     static func peakResidentBytes() -> Int { statusField("VmHWM:") }
 
-    /// Current resident set size (VmRSS), in bytes.
+    /// Current resident set size (VmRSS), in bytes: anonymous memory plus the pages of
+    /// mapped files (a store's mapped segments) that are in memory.
     static func residentBytes() -> Int { statusField("VmRSS:") }
+
+    /// The anonymous part of the resident set (RssAnon): heap and stacks, not file pages.
+    static func anonymousResidentBytes() -> Int { statusField("RssAnon:") }
 
     /// The value of a "Name:   N kB" line of /proc/self/status, in bytes (0 when absent).
     private static func statusField(_ name: String) -> Int {

@@ -86,7 +86,7 @@ enum TextPayload {
         could them see other than then now look only come its over think also back after use two how \
         our work first well way even new want because any these give day most us ok yes sure thanks \
         tonight tomorrow meeting dinner lunch coffee call later soon home office train bus late sorry \
-        great cool fine love miss see photo video link sent send check read reply here where why okay \
+        great cool fine love miss photo video link sent send check read reply here where why okay \
         haha lol weekend monday friday morning evening birthday party movie game ticket price plan
         """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     static let punctuation: [String] = [".", ",", "!", "?", " :)", "..."]

@@ -1,53 +1,66 @@
-// seqboxd: until the network server lands, a short demonstration of the embedded store:
-// open a store under --data (default ./data), append a few messages, read them back.
-import SeqboxFormat
-import SeqboxStore
+// seqboxd: the Seqbox messaging server (`serve`, the default) and its token minting (`token`).
+// Everything runs inside functions of SeqboxServer; top-level code only dispatches.
 #if canImport(Glibc)
 import Glibc
 #endif
+import SeqboxServer
+import SeqboxStore
 
-func runDemo(arguments: [String]) -> Int32 {
-    var directory = "./data"
-    var index = 1
-    while index < arguments.count {
-        switch arguments[index] {
-        case "--data":
-            guard index + 1 < arguments.count else { print("seqboxd: --data needs a directory"); return 2 }
-            directory = arguments[index + 1]
-            index += 2
-        case "--help", "-h":
-            print("usage: seqboxd [--data DIR]\nOpens the store in DIR (default ./data), appends three messages to user 1, reads them back.")
+/// Runs the subcommand named by `arguments[1]` and returns the exit status.
+func seqboxdMain(arguments: [String], environment: [String: String]) -> Int32 {
+    var rest = Array(arguments.dropFirst())
+    let command = rest.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "serve"
+    if rest.first == command { rest.removeFirst() }
+    switch command {
+    case "serve":
+        do {
+            guard let options = try ServerOptions.parse(arguments: rest, environment: environment) else {
+                print(ServerOptions.usage)
+                return 0
+            }
+            return ServerRunner.run(options: options, environment: environment)
+        } catch {
+            printError("seqboxd: \(error)")
+            return ServerRunner.exitUsage
+        }
+    case "token":
+        do {
+            guard let token = try TokenCommand.run(arguments: rest, environment: environment, nowSeconds: wallClockMilliseconds() / 1000) else {
+                print(TokenCommand.usage)
+                return 0
+            }
+            print(token)
             return 0
-        default:
-            print("seqboxd: unknown argument \(arguments[index]) (try --help)")
-            return 2
+        } catch {
+            printError("seqboxd token: \(error)")
+            return ServerRunner.exitUsage
         }
-    }
-    do {
-        let store = try MailboxStore.open(directory: directory)
-        print("opened \(directory): \(store.recoveryReport)")
-        let before = store.newestSeq(user: UserID(1))
-        let now = wallClockMilliseconds()
-        let base = UInt64(before.rawValue)
-        let messages = (1 ... 3).map { n in
-            NewMessage(user: UserID(1), sender: UserID(2), device: DeviceID(1), clientMessageID: ClientMessageID(base + UInt64(n)),
-                       timestampMs: now, payload: Array("hello #\(base + UInt64(n)) from user 2".utf8))
-        }
-        let results = try store.append(batch: messages)
-        print("appended to user 1: seqs \(results.map(\.description).joined(separator: ", ")) (durable: sync)")
-        let read = try store.read(user: UserID(1), after: before, limit: 100)
-        for message in read.messages {
-            print("  seq \(message.seq) from \(message.sender): \(String(decoding: message.payload, as: UTF8.self))")
-        }
-        try store.ack(user: UserID(1), device: DeviceID(1), seq: read.newestSeq)
-        print("device 1 acknowledged seq \(store.cursor(user: UserID(1), device: DeviceID(1))); newest seq \(read.newestSeq)")
-        try store.close()
-        print("closed cleanly")
+    case "help":
+        print(ServerOptions.usage)
         return 0
-    } catch {
-        print("seqboxd: \(error)")
-        return 1
+    default:
+        printError("seqboxd: unknown command \(command) (try --help)")
+        return ServerRunner.exitUsage
     }
 }
 
-exit(runDemo(arguments: CommandLine.arguments))
+func printError(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// The process environment as a dictionary.
+func processEnvironment() -> [String: String] {
+    var result: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") {
+            result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        entry += 1
+    }
+    return result
+}
+
+exit(seqboxdMain(arguments: CommandLine.arguments, environment: processEnvironment()))

@@ -73,17 +73,16 @@ public final class ServerLog: Sendable {
         var line = ServerLog.timestamp() + " level=\(level) event=\(event)"
         if !detail.isEmpty { line += " " + detail }
         line += "\n"
-        var bytes = Array(line.utf8)
+        let bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { raw in
+            let written = bytes.withUnsafeBytes { raw in
                 Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
             }
             if written < 0 && errno == EINTR { continue }
             if written <= 0 { return }
             offset += written
         }
-        bytes.removeAll()
     }
 
     /// UTC time as ISO 8601 with milliseconds.

@@ -1,0 +1,45 @@
+import SeqboxFormat
+import SeqboxProtocol
+import SeqboxStore
+
+extension MessagingService {
+    /// LOGIN (PROTOCOL.md §3, §5.3–5.4): verify the token, make the session live, answer with
+    /// the mailbox's state. A device without a cursor starts at the user's confirmed seq (what
+    /// no device of the user has confirmed), or at the first retained seq with `fullHistory`.
+    func handleLogin(_ login: Frame.Login, requestID: UInt32, session: Session) {
+        guard session.identity == nil else {
+            refuse(session, requestID: requestID, Frame.ErrorReport(code: .badRequest, message: "already logged in"))
+            return
+        }
+        let verdict = tokens.verify(token: login.token, user: login.user, device: login.device,
+                                    nowSeconds: configuration.wallClockSeconds())
+        if case .failure(let refusal) = verdict {
+            let code: ErrorCode = refusal == .expired ? .tokenExpired : .authFailed
+            log.info("login_refused", "connection=\(session.id) user=\(login.user) device=\(login.device) code=\(code)")
+            refuse(session, requestID: requestID, Frame.ErrorReport(code: code, message: code == .tokenExpired ? "token expired" : "authentication failed"))
+            return
+        }
+        guard login.user != 0 else {
+            refuse(session, requestID: requestID, Frame.ErrorReport(code: .authFailed, message: "user 0 does not exist"))
+            return
+        }
+        let identity = SessionIdentity(user: UserID(login.user), device: DeviceID(login.device))
+        // Set before the session becomes visible to other threads; never changed afterwards.
+        session.identity = identity
+        if let replaced = registry.logIn(session, as: identity) {
+            log.info("session_replaced", "user=\(identity.user) device=\(identity.device) old=\(replaced.id) new=\(session.id)")
+            replaced.connection.send(.goodbye(Frame.Goodbye(reason: .replaced)), requestID: 0)
+            replaced.connection.close(reason: .closedByServer("replaced by \(session.id)"))
+        }
+        // Read after the session is live: any later append notifies it, so nothing is missed.
+        let info = store.mailboxInfo(user: identity.user)
+        let known = store.cursors(user: identity.user).first { $0.device == identity.device }
+        let firstSeq = info.firstAvailable.rawValue
+        let deviceCursor = known?.seq.rawValue ?? (login.fullHistory ? firstSeq - 1 : info.confirmedSeq.rawValue)
+        counters.logins.add(1, ordering: .relaxed)
+        log.debug("login", "connection=\(session.id) user=\(identity.user) device=\(identity.device) newest_seq=\(info.newestSeq) device_cursor=\(deviceCursor)")
+        session.connection.send(.loginOK(Frame.LoginOK(
+            newestSeq: info.newestSeq.rawValue, confirmedSeq: info.confirmedSeq.rawValue, deviceCursor: deviceCursor,
+            firstSeq: firstSeq, epoch: WireValues.epoch(info.epoch))), requestID: requestID)
+    }
+}

@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SeqboxProtocol
+import SeqboxStore
+import SeqboxSystem
+
+/// Runs `seqboxd serve`: opens the store, starts the service and the access layer, waits for
+/// SIGTERM or SIGINT, then shuts down gracefully: refuse new writes, let in-flight appends
+/// complete and their replies go out, GOODBYE and close every connection, close the store
+/// (final sync and checkpoint).
+///
+/// Signals are blocked in every thread (the mask is set before any thread starts, and threads
+/// inherit it) and taken synchronously with sigwait(3) on the calling thread, so no handler
+/// runs in an arbitrary thread and no signalfd is needed.
+public enum ServerRunner {
+    /// Exit status for bad usage.
+    public static let exitUsage: Int32 = 2
+    /// Exit status for a failure to start (store, secret, listener).
+    public static let exitStartFailure: Int32 = 1
+
+    /// Serves until SIGTERM or SIGINT. Returns the process exit status.
+    public static func run(options: ServerOptions, environment: [String: String]) -> Int32 {
+        let log = ServerLog(level: options.logLevel)
+        var signals = shutdownSignals()
+        // A shell may start background jobs with SIGINT ignored; an ignored signal never
+        // reaches sigwait, so restore the default (it never runs: the signals stay blocked).
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+        log.info("starting", "pid=\(getpid()) data=\(options.dataDirectory) durability=\(options.durability) protocol_version=\(ProtocolConstants.protocolVersion)")
+
+        guard let (store, service) = openStoreAndService(options: options, environment: environment, log: log) else {
+            return exitStartFailure
+        }
+        let access = AccessServer(configuration: accessConfiguration(options: options, service: service.configuration, log: log), handler: service)
+        do {
+            try access.start()
+        } catch {
+            log.error("listen_failed", "address=\(options.host):\(options.port) error=\"\(error)\"")
+            try? store.close()
+            return exitStartFailure
+        }
+        let port = access.boundPort
+        log.info("listening", "address=\(options.host):\(port) port=\(port) event_loops=\(access.configuration.eventLoopCount) connections_max=\(access.effectiveConnectionsMax)")
+        if let portFile = options.portFile, !writePortFile(portFile, port: port) {
+            log.error("port_file_failed", "path=\(portFile)")
+        }
+
+        let received = waitForSignal(&signals)
+        log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writesInFlightCount)")
+        service.beginShutdown()
+        if !service.waitForWritesInFlight(timeoutMs: options.shutdownTimeoutMs) {
+            log.warning("shutdown_writes_pending", "writes_in_flight=\(service.writesInFlightCount) timeout_ms=\(options.shutdownTimeoutMs)")
+        }
+        access.stop()
+        var status: Int32 = 0
+        do {
+            try store.close()
+            log.info("store_closed", "directory=\(options.dataDirectory)")
+        } catch {
+            log.error("store_close_failed", "error=\"\(error)\"")
+            status = exitStartFailure
+        }
+        log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields)")
+        return status
+    }
+
+    /// The secret, the store and the service; logs and returns nil on failure.
+    private static func openStoreAndService(options: ServerOptions, environment: [String: String], log: ServerLog) -> (MailboxStore, MessagingService)? {
+        let secret: [UInt8]
+        do {
+            try createDirectory(options.dataDirectory)
+            let loaded = try ServerSecret.load(dataDirectory: options.dataDirectory, environment: environment)
+            secret = loaded.secret
+            log.info("secret_loaded", "source=\(loaded.source)")
+        } catch {
+            log.error("secret_failed", "error=\"\(error)\"")
+            return nil
+        }
+        var storeOptions = StoreOptions()
+        storeOptions.durability = options.durability
+        if let segmentBytes = options.segmentBytes { storeOptions.segmentBytes = segmentBytes }
+        let store: MailboxStore
+        do {
+            store = try MailboxStore.open(directory: options.dataDirectory, options: storeOptions)
+        } catch {
+            log.error("store_open_failed", "directory=\(options.dataDirectory) error=\"\(error)\"")
+            return nil
+        }
+        let report = store.recoveryReport
+        log.log(report.isClean ? .info : .warning, "recovery", "clean=\(report.isClean) \(report)")
+        let filter: any ContentFilter
+        do {
+            let keywords = try KeywordContentFilter(keywords: options.filterKeywords, patterns: options.filterPatterns)
+            filter = keywords.isEmpty ? AcceptAllContentFilter() : keywords
+        } catch {
+            log.error("filter_failed", "error=\"\(error)\"")
+            try? store.close()
+            return nil
+        }
+        var configuration = options.service
+        configuration.messageBodySizeMax = min(configuration.messageBodySizeMax, store.options.payloadBytesMax)
+        log.info("service_configured", "send_rate=\"\(configuration.sendRate)\" message_bytes_max=\(configuration.messageBodySizeMax) pull_limit_max=\(configuration.pullLimitMax) content_filter=\(options.filterKeywords.count + options.filterPatterns.count)")
+        let service = MessagingService(store: store, tokens: TokenAuthority(secret: secret), configuration: configuration,
+                                       contentFilter: filter, offlinePush: LoggingOfflinePush(log: log), log: log)
+        return (store, service)
+    }
+
+    /// The access layer's settings from the options; the values HELLO_OK advertises agree with
+    /// what the service enforces.
+    static func accessConfiguration(options: ServerOptions, service: ServiceConfiguration, log: ServerLog) -> AccessConfiguration {
+        var access = AccessConfiguration()
+        access.host = options.host
+        access.port = options.port
+        if let loops = options.eventLoops { access.eventLoopCount = loops }
+        if let connections = options.connectionsMax { access.connectionsMax = connections }
+        if let idle = options.idleTimeoutMs { access.idleTimeoutMs = idle }
+        if let heartbeat = options.heartbeatIntervalMs { access.heartbeatIntervalMs = heartbeat }
+        if let handshake = options.handshakeTimeoutMs { access.handshakeTimeoutMs = handshake }
+        if let inFlight = options.requestsInFlightMax { access.requestsInFlightMax = inFlight }
+        access.frameLimits = FrameLimits(frameLengthMax: FrameLimits.clientFrames.frameLengthMax,
+                                         messageBodySizeMax: service.messageBodySizeMax)
+        access.sentFrameLengthMax = service.pullFrameLengthMax
+        access.pullLimitMax = service.pullLimitMax
+        access.shutdownReconnectAfterMs = service.shutdownReconnectAfterMs
+        if let output = options.outputBufferBytesMax {
+            access.outputBufferBytesMax = max(output, ProtocolConstants.lengthFieldSize + access.sentFrameLengthMax)
+        }
+        access.log = { line in log.info("access", "detail=\"\(line)\"") }
+        return access
+    }
+
+    // MARK: Process plumbing
+
+    private static func shutdownSignals() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        return set
+    }
+
+    private static func waitForSignal(_ set: inout sigset_t) -> Int32 {
+        var received: Int32 = 0
+        while sigwait(&set, &received) != 0 {}
+        return received
+    }
+
+    private static func signalName(_ number: Int32) -> String {
+        switch number {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        default: "signal \(number)"
+        }
+    }
+
+    /// Writes the port atomically (a temporary file renamed over `path`).
+    private static func writePortFile(_ path: String, port: UInt16) -> Bool {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        let text = Array("\(port)\n".utf8)
+        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return written == text.count && rename(temporary, path) == 0
+    }
+
+    /// `mkdir -p`.
+    static func createDirectory(_ path: String) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component + "/"
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw SystemError(call: "mkdir", path: prefix, errno: Errno(rawValue: errno))
+            }
+        }
+    }
+}
+
+extension AccessStatistics {
+    /// A few counters as log fields.
+    var logFields: String {
+        "accepted=\(acceptedTotal) connections_refused=\(refusedTotal) closed_idle=\(closedIdleTotal) closed_slow=\(closedSlowConsumerTotal) closed_protocol=\(closedProtocolErrorTotal)"
+    }
+}
