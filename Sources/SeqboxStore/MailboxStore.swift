@@ -210,6 +210,16 @@ public final class MailboxStore: @unchecked Sendable {
         _ = try perform([.unblock(user: user, blocked: blocked)])
     }
 
+    /// `block` without waiting: `completion` runs on the writer thread once it is durable.
+    public func block(user: UserID, blocked: UserID, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        submit(WriteRequest(operations: [.block(user: user, blocked: blocked)]) { completion($0.map { _ in () }) })
+    }
+
+    /// `unblock` without waiting: `completion` runs on the writer thread once it is durable.
+    public func unblock(user: UserID, blocked: UserID, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        submit(WriteRequest(operations: [.unblock(user: user, blocked: blocked)]) { completion($0.map { _ in () }) })
+    }
+
     /// Moves `user`'s mailbox to `epoch`, recording that seqs `lostFirst...lostLast` were lost
     /// (used by repair; DESIGN.md invariant 3).
     public func changeEpoch(user: UserID, epoch: Epoch, lostFirst: Seq, lostLast: Seq) throws(StoreError) {
