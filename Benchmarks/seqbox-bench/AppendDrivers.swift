@@ -128,7 +128,7 @@ enum AppendDriver {
     private static func asynchronous(window: Int, engine: any AppendEngine, workload: Workload,
                                      warmUp: Double, seconds: Double) -> AppendMeasurement {
         let phase = MeasurementPhase()
-        let inFlight = CountingSemaphore(window)
+        let inFlight = CountingSemaphore(window, wakeThreshold: max(1, window / 16))
         let total = Collected(AppendMeasurement())
         var elapsed = 0.0
         runThreads(count: 1, { index in
@@ -152,7 +152,7 @@ enum AppendDriver {
                     inFlight.release()
                 }
             }
-            for _ in 0 ..< window { inFlight.acquire() }
+            inFlight.drain()
         }, whileRunning: { elapsed = phase.drive(warmUp: warmUp, seconds: seconds) })
         var result = total.current
         result.messages = result.appends

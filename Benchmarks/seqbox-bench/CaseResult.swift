@@ -37,9 +37,9 @@ struct Figure {
     /// `none`) or per transaction (SQLite), over the whole child run including warm-up.
     static func messagesPerCommit(_ report: ChildReport) -> Double? {
         guard let records = report.notes["records"] else { return nil }
-        let commits = [report.notes["syncs"], report.notes["batches"], report.notes["transactions"]]
-            .compactMap { $0 }.first { $0 > 0 }
-        return commits.map { records / $0 }
+        let commitKey = report.engine == .sqlite ? "transactions" : report.scenario == DurableAppendScenario.name ? "syncs" : "batches"
+        guard let commits = report.notes[commitKey], commits > 0 else { return nil }
+        return records / commits
     }
 
     /// (max - min) / median of the headline figure over the repeated runs, in percent.

@@ -21,6 +21,7 @@ final class SQLiteAppendEngine: AppendEngine, @unchecked Sendable {
     private var pending: [Request] = []
     private var stopping = false
     private var writer: pthread_t?
+    // Counted by whichever thread writes; read under `queue`.
     private var transactions = 0
     private var records = 0
 
@@ -35,8 +36,7 @@ final class SQLiteAppendEngine: AppendEngine, @unchecked Sendable {
     func append(_ message: BenchMessage) throws {
         if direct {
             _ = try mailbox.transaction { try mailbox.insert(message) }
-            transactions += 1
-            records += 1
+            count(transactions: 1, records: 1)
             return
         }
         let done = OneShot()
@@ -47,8 +47,7 @@ final class SQLiteAppendEngine: AppendEngine, @unchecked Sendable {
     func append(batch messages: [BenchMessage]) throws {
         precondition(direct, "batches are written by the lone appender")
         try mailbox.transaction { for message in messages { _ = try mailbox.insert(message) } }
-        transactions += 1
-        records += messages.count
+        count(transactions: 1, records: messages.count)
     }
 
     func append(_ message: BenchMessage, completion: @escaping @Sendable (Bool) -> Void) {
@@ -72,7 +71,14 @@ final class SQLiteAppendEngine: AppendEngine, @unchecked Sendable {
     }
 
     func counters() -> [String: Double] {
-        ["transactions": Double(transactions), "records": Double(records)]
+        queue.withLock { ["transactions": Double(transactions), "records": Double(records)] }
+    }
+
+    private func count(transactions: Int, records: Int) {
+        queue.withLock {
+            self.transactions += transactions
+            self.records += records
+        }
     }
 
     // MARK: The writer thread
@@ -111,8 +117,7 @@ final class SQLiteAppendEngine: AppendEngine, @unchecked Sendable {
             do {
                 try mailbox.transaction { for request in batch { _ = try mailbox.insert(request.message) } }
                 succeeded = true
-                transactions += 1
-                records += batch.count
+                count(transactions: 1, records: batch.count)
             } catch {
                 printError("sqlite writer: \(error)")
                 succeeded = false

@@ -16,7 +16,8 @@ struct ScenarioContext {
         directory = try arguments.required("dir")
         let users = try arguments.int("users", default: 10_000)
         guard users >= 1 else { throw BenchError("--users must be positive") }
-        let seed = UInt64(try arguments.required("seed")) ?? Workload.defaultSeed
+        let seedText = try arguments.required("seed")
+        guard let seed = UInt64(seedText) else { throw BenchError("--seed: not an unsigned integer: \(seedText)") }
         workload = Workload(users: users, seed: seed)
         warmUp = try arguments.double("warmup", default: 1)
         seconds = try arguments.double("seconds", default: 10)

@@ -1,17 +1,18 @@
 /// Appends little-endian integers to a growing byte array (index and checkpoint files).
 public struct ByteWriter: Sendable {
-    public private(set) var bytes: [UInt8]
-    public init(capacity: Int = 0) { bytes = []; bytes.reserveCapacity(capacity) }
+    public var bytes: [UInt8] { storage }
+    @usableFromInline var storage: [UInt8]
+    public init(capacity: Int = 0) { storage = []; storage.reserveCapacity(capacity) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.littleEndian) { storage.append(contentsOf: $0) }
     }
-    public mutating func append(bytes other: some Collection<UInt8>) { bytes.append(contentsOf: other) }
-    public mutating func appendZeros(_ count: Int) { bytes.append(contentsOf: repeatElement(0, count: count)) }
-    public var count: Int { bytes.count }
+    public mutating func append(bytes other: some Collection<UInt8>) { storage.append(contentsOf: other) }
+    public mutating func appendZeros(_ count: Int) { storage.append(contentsOf: repeatElement(0, count: count)) }
+    public var count: Int { storage.count }
     /// Appends the XXH3-64 of everything written so far (the trailer of index/checkpoint files).
-    public mutating func appendChecksumTrailer() { append(Checksum.xxh3(bytes)) }
+    public mutating func appendChecksumTrailer() { append(Checksum.xxh3(storage)) }
 }
 
 /// Reads little-endian integers from bytes with explicit bounds checks: a short or malformed

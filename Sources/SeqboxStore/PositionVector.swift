@@ -37,6 +37,15 @@ struct PositionVector {
         count += 1
     }
 
+    /// Appends little-endian u64 positions straight from a checkpoint's bytes (one copy).
+    mutating func append(littleEndianPositions bytes: UnsafeRawBufferPointer) {
+        let added = bytes.count / 8
+        guard added > 0 else { return }
+        reserve(Int(count) + added)
+        UnsafeMutableRawPointer(base! + Int(count)).copyMemory(from: bytes.baseAddress!, byteCount: added * 8)
+        count += Int32(added)
+    }
+
     mutating func reserve(_ total: Int) {
         if total > Int(capacity) { grow(minimum: total, exact: true) }
     }

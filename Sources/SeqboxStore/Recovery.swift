@@ -259,7 +259,9 @@ struct Recovery {
                     let header = try CheckpointCodec.verify(raw)
                     guard header.position == position else { throw CheckpointCodec.Problem.inconsistent("position differs from its name") }
                     try checkLogReaches(header)
-                    try CheckpointCodec.decode(raw, mailbox: { view in lostInCheckpoint += self.loadMailbox(view) }, dedup: { entry in
+                    let table = self.table
+                    try CheckpointCodec.decode(raw, header: { header in table.reserveCapacity(header.mailboxCount) },
+                                               mailbox: { view in lostInCheckpoint += self.loadMailbox(view) }, dedup: { entry in
                         self.dedup.insert(DedupWindow.Entry(keyHash: entry.keyHash, user: entry.user.rawValue, seq: entry.seq.rawValue))
                     })
                     lastRecordPosition = header.lastRecordPosition
@@ -304,8 +306,8 @@ struct Recovery {
         table.states[slot].epoch = view.epoch.rawValue
         let count = view.positionCount
         if count > 0 {
-            table.states[slot].positions.reserve(count)
-            for index in 0 ..< count { table.states[slot].positions.append(view.position(index)) }
+            // Positions are stored little-endian, the host order of every supported target.
+            table.states[slot].positions.append(littleEndianPositions: view.positions)
             table.states[slot].firstSeq = view.firstSeq.rawValue
             table.indexedMessages += count
             lost = table.unacknowledgedLost(slot: slot)
