@@ -107,19 +107,24 @@ extension MailboxStore {
         let now = options.clock()
         stateLock.lock()
         defer { stateLock.unlock() }
+        // What a request changed in the batch state, undone if the request fails (a request
+        // is all-or-nothing); reused across requests so planning allocates little.
+        var undoNewest: [(slot: Int, previous: UInt32?)] = []
+        var undoKeys: [(key: UInt64, previous: (slot: Int, seq: UInt32)?)] = []
         for request in requests {
-            var localNewest: [Int: UInt32] = [:]
-            var localKeys: [UInt64: (slot: Int, seq: UInt32)] = [:]
-            var localRecords: [PlannedRecord] = []
-            var localPayloads: [[UInt8]] = []
+            undoNewest.removeAll(keepingCapacity: true)
+            undoKeys.removeAll(keepingCapacity: true)
+            let plannedStart = planned.count
+            let payloadsStart = payloads.count
             var results: [AppendResult] = []
+            results.reserveCapacity(request.operations.count)
             var failure: StoreError?
             operations: for operation in request.operations {
                 switch operation {
                 case .message(let prepared):
                     let message = prepared.message
                     let slot = table.slotCreating(message.user)
-                    if let hit = localKeys[prepared.keyHash] ?? batchKeys[prepared.keyHash], hit.slot == slot {
+                    if let hit = batchKeys[prepared.keyHash], hit.slot == slot {
                         results.append(AppendResult(seq: Seq(hit.seq), duplicate: true))
                         continue
                     }
@@ -127,23 +132,24 @@ extension MailboxStore {
                         results.append(AppendResult(seq: seq, duplicate: true))
                         continue
                     }
-                    let newest = localNewest[slot] ?? batchNewest[slot] ?? table.states[slot].newestSeq
+                    let newest = batchNewest[slot] ?? table.states[slot].newestSeq
                     guard newest < UInt32.max else {
                         failure = .sequenceExhausted(message.user)
                         break operations
                     }
                     let seq = newest + 1
-                    localNewest[slot] = seq
-                    localKeys[prepared.keyHash] = (slot, seq)
+                    undoNewest.append((slot, batchNewest[slot]))
+                    batchNewest[slot] = seq
+                    undoKeys.append((prepared.keyHash, batchKeys[prepared.keyHash]))
+                    batchKeys[prepared.keyHash] = (slot, seq)
                     let header = RecordHeader(
                         type: .message,
                         flags: (prepared.compressed ? FormatConstants.flagCompressed : 0) | (message.outgoing ? FormatConstants.flagOutgoing : 0),
                         user: message.user, seq: Seq(seq), timestampMs: message.timestampMs, sender: message.sender,
                         device: message.device, clientMessageID: message.clientMessageID,
                         storedLength: UInt32(prepared.stored.count), rawLength: UInt32(prepared.rawLength))
-                    localRecords.append(PlannedRecord(header: header, slot: slot, keyHash: prepared.keyHash,
-                                                      payloadIndex: payloads.count + localPayloads.count))
-                    localPayloads.append(prepared.stored)
+                    planned.append(PlannedRecord(header: header, slot: slot, keyHash: prepared.keyHash, payloadIndex: payloads.count))
+                    payloads.append(prepared.stored)
                     results.append(AppendResult(seq: Seq(seq), duplicate: false))
 
                 case .ack(let user, let device, let seq):
@@ -160,7 +166,7 @@ extension MailboxStore {
                         continue
                     }
                     let header = RecordHeader(type: .ack, user: user, seq: seq, timestampMs: now, device: device)
-                    localRecords.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
+                    planned.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
                     results.append(AppendResult(seq: seq, duplicate: false))
 
                 case .block(let user, let blocked), .unblock(let user, let blocked):
@@ -176,36 +182,37 @@ extension MailboxStore {
                         continue
                     }
                     let header = RecordHeader(type: isBlock ? .block : .unblock, user: user, seq: .zero, timestampMs: now, sender: blocked)
-                    localRecords.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
+                    planned.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
                     results.append(AppendResult(seq: .zero, duplicate: false))
 
                 case .epochChange(let user, let epoch, let lostFirst, let lostLast):
                     let slot = table.slotCreating(user)
-                    let newest = localNewest[slot] ?? batchNewest[slot] ?? table.states[slot].newestSeq
+                    let newest = batchNewest[slot] ?? table.states[slot].newestSeq
                     if lostFirst <= lostLast, lostLast.rawValue > newest {
                         guard lostLast.rawValue - newest <= Recovery.gapSeqsMax else {
                             failure = .invalidArgument("lost range ends \(lostLast.rawValue - newest) seqs past the newest")
                             break operations
                         }
-                        localNewest[slot] = lostLast.rawValue
+                        undoNewest.append((slot, batchNewest[slot]))
+                        batchNewest[slot] = lostLast.rawValue
                     }
                     // The record's seq is the newest seq after the change (a lost tail stays used).
                     let newestAfter = max(newest, lostFirst <= lostLast ? lostLast.rawValue : 0)
                     let header = RecordHeader(type: .epochChange, user: user, seq: Seq(newestAfter), timestampMs: now,
                                               sender: UserID(UInt64(lostFirst.rawValue)), device: DeviceID(UInt64(lostLast.rawValue)),
                                               clientMessageID: ClientMessageID(UInt64(epoch.rawValue)))
-                    localRecords.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
+                    planned.append(PlannedRecord(header: header, slot: slot, keyHash: 0, payloadIndex: -1))
                     results.append(AppendResult(seq: Seq(newestAfter), duplicate: false))
                 }
             }
             if let failure {
+                for (slot, previous) in undoNewest.reversed() { batchNewest[slot] = previous }
+                for (key, previous) in undoKeys.reversed() { batchKeys[key] = previous }
+                planned.removeSubrange(plannedStart...)
+                payloads.removeSubrange(payloadsStart...)
                 outcomes.append(.failure(failure))
                 continue
             }
-            for (slot, seq) in localNewest { batchNewest[slot] = seq }
-            for (key, value) in localKeys { batchKeys[key] = value }
-            planned += localRecords
-            payloads += localPayloads
             outcomes.append(.success(results))
         }
     }

@@ -92,6 +92,49 @@ final class StoreBasicsTests: XCTestCase {
         XCTAssertFalse(store.isBlocked(user: UserID(1), blocked: UserID(67)))
     }
 
+    /// A failing request (a message followed, in the same atomic request, by an ack beyond the
+    /// newest seq) leaves no trace: its message gets no seq and is not stored, even when the
+    /// request shares a group commit with requests around it.
+    func testAFailedRequestInABatchAssignsNoSeqAndLeavesNeighboursContiguous() throws {
+        let store = try MailboxStore.open(directory: directory)
+        defer { try? store.close() }
+        let group = DispatchGroup()
+        let results = ResultBox()
+        for round in 0 ..< 50 {
+            let base = UInt64(round * 10)
+            group.enter()
+            store.append(batch: [message(1, id: base + 1, text: "a\(round)")]) { results.add(round * 3, $0); group.leave() }
+            group.enter()
+            // The same key twice in one request: the second is a duplicate of the first.
+            store.append(batch: [message(1, id: base + 2, text: "b\(round)"), message(1, id: base + 2, text: "b\(round)")]) {
+                results.add(round * 3 + 1, $0); group.leave()
+            }
+            group.enter()
+            store.append(batch: [message(1, id: base + 3, text: "c\(round)")]) { results.add(round * 3 + 2, $0); group.leave() }
+            group.enter()
+            let doomed = NewMessage(user: UserID(1), sender: UserID(9), device: DeviceID(1), clientMessageID: ClientMessageID(base + 4),
+                                    timestampMs: 1, payload: Array("never stored".utf8))
+            store.submit(WriteRequest(operations: [.message(PreparedMessage(doomed)), .ack(user: UserID(1), device: DeviceID(1), seq: Seq(UInt32.max))]) { outcome in
+                if case .success = outcome { results.add(-1, .failure(.closed)) }
+                group.leave()
+            })
+        }
+        group.wait()
+        XCTAssertFalse(results.sawUnexpected, "a request with an ack beyond the newest seq must fail whole")
+        let newest = store.newestSeq(user: UserID(1))
+        XCTAssertEqual(newest, Seq(150), "three stored messages a round")
+        let read = try store.read(user: UserID(1), after: .zero, limit: 1000)
+        XCTAssertEqual(read.messages.map(\.seq.rawValue), Array(1 ... 150))
+        XCTAssertEqual(Set(read.messages.map(\.clientMessageID.rawValue)).count, 150, "no message stored twice")
+        XCTAssertFalse(read.messages.contains { $0.clientMessageID.rawValue % 10 == 4 }, "a failed request's message is not stored")
+        for outcome in results.all {
+            let seqs = try outcome.get()
+            if seqs.count == 2 {
+                XCTAssertEqual(seqs[1], AppendResult(seq: seqs[0].seq, duplicate: true))
+            }
+        }
+    }
+
     func testSecondOpenOfALockedStoreFailsClearly() throws {
         let store = try MailboxStore.open(directory: directory)
         defer { try? store.close() }
@@ -160,6 +203,23 @@ final class StoreBasicsTests: XCTestCase {
         XCTAssertEqual(store.cursor(user: UserID(1), device: DeviceID(1)), Seq(10), "the ack lived in a deleted segment; the checkpoint kept it")
         let after = try store.read(user: UserID(1), after: Seq(info.firstAvailable.rawValue - 1), limit: 5)
         XCTAssertEqual(after.messages.first?.seq, info.firstAvailable)
+    }
+}
+
+/// Collects completion results from the writer thread.
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Int: Result<[AppendResult], StoreError>] = [:]
+    private(set) var sawUnexpected = false
+    func add(_ key: Int, _ result: Result<[AppendResult], StoreError>) {
+        lock.lock()
+        defer { lock.unlock() }
+        if key < 0 { sawUnexpected = true } else { results[key] = result }
+    }
+    var all: [Result<[AppendResult], StoreError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(results.values)
     }
 }
 
