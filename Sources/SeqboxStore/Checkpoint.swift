@@ -28,7 +28,6 @@ public enum CheckpointCodec {
         public var cursors: [DeviceCursor]
         public var blocked: [UserID]
         public var positionCount: Int { positions.count / 8 }
-        public func position(_ index: Int) -> UInt64 { positions.loadLE(at: index * 8, as: UInt64.self) }
     }
 
     public struct DedupView: Sendable, Equatable {

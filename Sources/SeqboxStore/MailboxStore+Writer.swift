@@ -236,16 +236,10 @@ extension MailboxStore {
 
     /// The segment holding `position` and the offset in it (state lock held, or writer thread).
     func locate(_ position: UInt64) -> (segment: Segment, offset: Int)? {
-        // The segment with the greatest base <= position (segments are contiguous: each
-        // starts where the previous one's records end).
-        var low = 0
-        var high = segments.count
-        while low < high {
-            let middle = (low + high) / 2
-            if segments[middle].base.rawValue <= position { low = middle + 1 } else { high = middle }
+        guard let index = SegmentLookup.index(holding: position, count: segments.count, base: { segments[$0].base.rawValue }) else {
+            return nil
         }
-        guard low > 0 else { return nil }
-        let segment = segments[low - 1]
+        let segment = segments[index]
         let offset = position - segment.base.rawValue
         guard offset < UInt64(segment.capacity) else { return nil }
         return (segment, Int(offset))

@@ -92,8 +92,6 @@ final class MailboxTable {
         users.removeAll()
     }
 
-    func user(atSlot slot: Int) -> UserID { UserID(users[slot]) }
-
     func reserveCapacity(_ users: Int) {
         slotByUser.reserveCapacity(users)
         self.users.reserveCapacity(users)

@@ -69,12 +69,6 @@ struct PositionVector {
         if count == 0 { free() }
     }
 
-    /// Drops positions from `n` on (undoing unpublished appends is never needed; used by repair).
-    mutating func removeLast(_ n: Int) {
-        precondition(n >= 0 && n <= Int(count))
-        count -= Int32(n)
-    }
-
     /// How many leading entries lie below `cutoff`: every entry up to the last real position
     /// below it (lost markers between them go too). Positions increase, markers aside.
     func countBelow(_ cutoff: UInt64) -> Int {

@@ -32,8 +32,6 @@ struct Recovery {
     private let table = MailboxTable()
     private let dedup: DedupWindow
     private var segments: [Segment] = []
-    /// Sealed segments whose index file verified (replay reads it instead of the segment).
-    private var sealedIndexes: Set<LogPosition> = []
     private var reportedCorruption: Set<UInt64> = []
     /// Log ranges [start, end) that failed to decode: positions inside them (from a
     /// checkpoint) are lost records.
@@ -125,9 +123,12 @@ struct Recovery {
     }
 
     private func isZeroFile(_ path: String) -> Bool {
-        guard let file = try? fileSystem.openReadOnly(path), let bytes = try? file.readAll() else { return false }
-        file.close()
-        return bytes.allSatisfy { $0 == 0 }
+        guard let file = try? fileSystem.openReadOnly(path) else { return false }
+        defer { file.close() }
+        guard let size = try? file.size() else { return false }
+        guard size > 0 else { return true }
+        guard let mapping = try? file.map(length: Int(size)) else { return false }
+        return SegmentScanner.endOfNonzero(mapping.bytes, from: 0) == 0
     }
 
     /// Sealed segments: extent and record count from a valid index file, else from a scan
@@ -142,7 +143,6 @@ struct Recovery {
                    case .record(let header) = RecordCodec.decode(segment.bytes, at: Int(last.offset), segmentBase: segment.base) {
                     segment.newestTimestampMs = header.timestampMs
                 }
-                sealedIndexes.insert(segment.base)
                 continue
             }
             let entries = scanForIndex(segment)
@@ -153,14 +153,13 @@ struct Recovery {
             } catch {
                 throw StoreError.from(error)
             }
-            sealedIndexes.insert(segment.base)
             report.indexFilesRebuilt.append(segment.base)
         }
     }
 
-    /// Maps a segment's index file and verifies it (checksum, base, extent, and its last entry
-    /// against the log). The mapping is released by the caller's scope.
-    private func mapIndex(_ segment: Segment) -> (MappedRegion, IndexFile.Summary)? {
+    /// A segment's index file, verified: checksum, base, extent, and its last entry against the
+    /// log. Only the header and last entry are decoded; the mapping is released on return.
+    private func loadIndexSummary(_ segment: Segment) -> IndexFile.Summary? {
         let path = logDirectory + "/" + FileNames.index(segment.base)
         guard let file = try? fileSystem.openReadOnly(path) else { return nil }
         defer { file.close() }
@@ -176,11 +175,7 @@ struct Recovery {
         } else if summary.segmentLength != UInt64(FormatConstants.segmentHeaderSize) {
             return nil
         }
-        return (mapping, summary)
-    }
-
-    private func loadIndexSummary(_ segment: Segment) -> IndexFile.Summary? {
-        mapIndex(segment)?.1
+        return summary
     }
 
     /// Scans a whole sealed segment for its records (and its extent), noting corruption.

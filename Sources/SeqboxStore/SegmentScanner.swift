@@ -29,9 +29,6 @@ public struct SegmentScanner {
         self.limit = min(limit ?? bytes.count, bytes.count)
     }
 
-    /// The offset the next call will look at.
-    public var currentOffset: Int { offset }
-
     public mutating func next() -> ScanEvent? {
         guard !finished else { return nil }
         if offset >= limit {

@@ -28,12 +28,6 @@ public final class MappedRegion: @unchecked Sendable {
 
     private var release: (@Sendable () -> Void)?
 
-    /// madvise(MADV_WILLNEED) / (MADV_RANDOM): a hint, errors ignored.
-    public func advise(sequential: Bool) {
-        guard release == nil, let base = bytes.baseAddress else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, sequential ? MADV_SEQUENTIAL : MADV_RANDOM)
-    }
-
     /// Drops the resident pages of bytes `from...` (madvise MADV_DONTNEED on whole pages): the
     /// preallocated, never-written tail of an active segment need not count in memory after a
     /// scan touched it. The bytes read the same afterwards (shared file mapping).

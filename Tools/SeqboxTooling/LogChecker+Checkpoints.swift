@@ -140,14 +140,10 @@ extension LogChecker {
     /// The segment bytes and offset of a verified record at `position` (below `limit`).
     private func locateRecord(_ position: UInt64, before limit: UInt64) -> (bytes: UnsafeRawBufferPointer, offset: Int)? {
         guard position < limit, position % UInt64(FormatConstants.recordAlignment) == 0, !isDamaged(position) else { return nil }
-        var low = 0
-        var high = segments.count
-        while low < high {
-            let middle = (low + high) / 2
-            if segments[middle].base.rawValue <= position { low = middle + 1 } else { high = middle }
+        guard let index = SegmentLookup.index(holding: position, count: segments.count, base: { segments[$0].base.rawValue }) else {
+            return nil
         }
-        guard low > 0 else { return nil }
-        let segment = segments[low - 1]
+        let segment = segments[index]
         let offset = position - segment.base.rawValue
         guard offset >= UInt64(FormatConstants.segmentHeaderSize),
               offset + UInt64(FormatConstants.recordHeaderSize) <= UInt64(segment.size) else { return nil }
