@@ -285,9 +285,11 @@ struct Recovery {
         guard header.lastRecordPosition != CheckpointCodec.noRecord else { return }
         guard header.lastRecordPosition < header.position.rawValue else { throw CheckpointCodec.Problem.inconsistent("last record beyond the covered position") }
         guard header.lastRecordPosition >= segments.first!.base.rawValue else { return }
-        guard let segment = segments.last(where: { $0.base.rawValue <= header.lastRecordPosition }),
-              header.position.rawValue <= segment.base.rawValue + UInt64(segment.capacity) || segment !== segments.last!,
-              case .record(let record) = RecordCodec.decode(segment.bytes, at: Int(header.lastRecordPosition - segment.base.rawValue), segmentBase: segment.base),
+        let last = segments.last!
+        guard header.position.rawValue <= last.base.rawValue + UInt64(last.capacity),
+              let index = SegmentLookup.index(holding: header.lastRecordPosition, count: segments.count, base: { segments[$0].base.rawValue }),
+              case .record(let record) = RecordCodec.decode(segments[index].bytes, at: Int(header.lastRecordPosition - segments[index].base.rawValue),
+                                                            segmentBase: segments[index].base),
               record.checksum == header.lastRecordChecksum else {
             throw CheckpointCodec.Problem.inconsistent("the log does not hold the checkpoint's last record")
         }
