@@ -1,7 +1,7 @@
 # Seqbox build and test entry points. `make run` and `make test` install the system
 # packages they need (only when missing), then build.
 SWIFT ?= swift
-APT_PACKAGES := liblz4-dev libxxhash-dev libsqlite3-dev libssl-dev pkg-config
+APT_PACKAGES := liblz4-dev libxxhash-dev libsqlite3-dev libssl-dev pkg-config redis-server
 DATA_DIR ?= ./data
 
 .PHONY: deps build release run test tsan asan bench clean

@@ -65,3 +65,7 @@ extension Frame.ErrorReport: FramePayload {
         message = try reader.readUTF8(count: messageLength)
     }
 }
+
+/// An ERROR is also what a failed request throws or answers inside the server (the backend
+/// reports failures as the ERROR the client should see).
+extension Frame.ErrorReport: Error {}

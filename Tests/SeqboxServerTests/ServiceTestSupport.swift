@@ -157,7 +157,10 @@ final class ServiceHarness {
 /// Records what the offline push gateway was handed.
 final class RecordingOfflinePush: OfflinePushGateway {
     private let tips = Mutex<[(user: UserID, seq: Seq)]>([])
-    func mailboxGrew(user: UserID, newestSeq: Seq, epoch: UInt32) { tips.withLock { $0.append((user, newestSeq)) } }
+    private let connected = Mutex<[UserID]>([])
+    func mailboxGrew(user: UserID, newestSeq: Seq, epoch: UInt32, sender: UserID) { tips.withLock { $0.append((user, newestSeq)) } }
+    func userConnected(user: UserID, device: DeviceID) { connected.withLock { $0.append(user) } }
+    var connectedUsers: [UserID] { connected.withLock { $0 } }
     var recorded: [(user: UserID, seq: Seq)] { tips.withLock { $0 } }
 }
 

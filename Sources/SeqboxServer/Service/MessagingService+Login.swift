@@ -32,14 +32,17 @@ extension MessagingService {
             replaced.connection.close(reason: .closedByServer("replaced by \(session.id)"))
         }
         // Read after the session is live: any later append notifies it, so nothing is missed.
-        let info = store.mailboxInfo(user: identity.user)
-        let known = store.cursors(user: identity.user).first { $0.device == identity.device }
-        let firstSeq = info.firstAvailable.rawValue
-        let deviceCursor = known?.seq.rawValue ?? (login.fullHistory ? firstSeq - 1 : info.confirmedSeq.rawValue)
-        counters.logins.add(1, ordering: .relaxed)
-        log.debug("login", "connection=\(session.id) user=\(identity.user) device=\(identity.device) newest_seq=\(info.newestSeq) device_cursor=\(deviceCursor)")
-        session.connection.send(.loginOK(Frame.LoginOK(
-            newestSeq: info.newestSeq.rawValue, confirmedSeq: info.confirmedSeq.rawValue, deviceCursor: deviceCursor,
-            firstSeq: firstSeq, epoch: WireValues.epoch(info.epoch))), requestID: requestID)
+        pushPath.userLoggedIn(identity)
+        let connection = session.connection
+        backend.loginState(user: identity.user, device: identity.device, fullHistory: login.fullHistory) { [self] result in
+            switch result {
+            case .success(let state):
+                counters.logins.add(1, ordering: .relaxed)
+                log.debug("login", "connection=\(connection.id) user=\(identity.user) device=\(identity.device) newest_seq=\(state.newestSeq) device_cursor=\(state.deviceCursor)")
+                connection.send(.loginOK(state), requestID: requestID)
+            case .failure(let report):
+                refuse(connection, requestID: requestID, report)
+            }
+        }
     }
 }

@@ -3,10 +3,11 @@ import SeqboxProtocol
 import SeqboxStore
 
 extension MessagingService {
-    /// SEND (PROTOCOL.md §5.5–5.6): validate, rate-limit, check the recipient's blocklist, run
-    /// the content filter, then append the recipient's copy and the sender's outgoing copy in
-    /// one atomic batch. SEND_OK goes out once both are durable; a retried SEND (same sender,
-    /// device and client message ID) stores nothing and gets the original seqs back.
+    /// SEND (PROTOCOL.md §5.5–5.6): validate, rate-limit, run the content filter, then store the
+    /// recipient's copy (checking its blocklist) and the sender's outgoing copy
+    /// (`MailboxBackend.storeSend`: one atomic group when both live on one shard). SEND_OK goes
+    /// out once both are durable; a retried SEND (same sender, device and client message ID)
+    /// stores nothing and gets the original seqs back.
     func handleSend(_ send: Frame.Send, requestID: UInt32, session: Session, as identity: SessionIdentity) {
         if let refusal = sendRefusal(send, from: identity) {
             if refusal.code != .rateLimited {
@@ -27,22 +28,25 @@ extension MessagingService {
         writesInFlight.add(1, ordering: .sequentiallyConsistent)
         let connection = session.connection
         // The completion keeps the key fields only, not the body, while the append is queued.
-        let sent = SentMessage(recipient: recipient, sender: identity.user, clientMessageID: incoming.clientMessageID,
-                               timestampMs: timestampMs)
-        store.append(batch: [incoming, outgoing]) { [self] result in
+        let sent = SentMessage(recipient: recipient, sender: identity.user, clientMessageID: incoming.clientMessageID)
+        backend.storeSend(incoming: incoming, outgoing: outgoing) { [self] result in
             defer { writesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
             switch result {
-            case .success(let results):
-                completeSend(results, sent, requestID: requestID, connection: connection)
-            case .failure(let failure):
-                log.log(failure.isTransient ? .debug : .warning, "send_failed", "user=\(identity.user) to=\(recipient) error=\"\(failure)\"")
-                connection.send(.error(WireValues.error(for: failure, retryAfterMs: configuration.retryAfterUnavailableMs)), requestID: requestID)
+            case .success(let copies):
+                completeSend(received: copies.received, sent: copies.sent, sent, requestID: requestID, connection: connection)
+            case .failure(let report):
+                if report.code != .blocked {
+                    log.log(report.code == .unavailable || report.code == .overloaded ? .debug : .warning, "send_failed",
+                            "user=\(identity.user) to=\(recipient) error=\"\(report.message)\"")
+                }
+                refuse(connection, requestID: requestID, report)
             }
         }
     }
 
     /// The ERROR a SEND gets before touching the store, or nil when it may be stored.
-    /// Order: shutdown, values, size, rate limit, blocklist, content.
+    /// Order: shutdown, values, size, rate limit, content; the
+    /// recipient's blocklist is checked where the mailbox lives, in the same step as the append.
     private func sendRefusal(_ send: Frame.Send, from identity: SessionIdentity) -> Frame.ErrorReport? {
         if shuttingDown.load(ordering: .relaxed) { return shuttingDownReport }
         guard send.to != 0, send.to != identity.user.rawValue else {
@@ -56,44 +60,32 @@ extension MessagingService {
             return Frame.ErrorReport(code: .rateLimited, retryAfterMs: retryAfterMs, message: "slow down")
         }
         let recipient = UserID(send.to)
-        if store.isBlocked(user: recipient, blocked: identity.user) {
-            return Frame.ErrorReport(code: .blocked, message: "the recipient blocks you")
-        }
         if case .reject(let reason) = contentFilter.inspect(ContentCandidate(sender: identity.user, recipient: recipient, body: send.body)) {
             return Frame.ErrorReport(code: .contentRejected, message: reason)
         }
         return nil
     }
 
-    /// On the store's writer thread, once both copies are durable: SEND_OK, then NOTIFYs.
-    private func completeSend(_ results: [AppendResult], _ message: SentMessage, requestID: UInt32, connection: any ConnectionHandle) {
-        precondition(results.count == 2, "a SEND appends exactly two records")
-        let (received, sent) = (results[0], results[1])
+    /// Once both copies are durable (on the backend's completion thread): SEND_OK, then NOTIFYs.
+    private func completeSend(received: StoredCopy, sent: StoredCopy, _ message: SentMessage, requestID: UInt32, connection: any ConnectionHandle) {
         if received.duplicate != sent.duplicate {
-            // The idempotency window kept one key of the pair but not the other: one copy was
-            // stored again. Not expected within the window; worth knowing.
-            log.warning("send_half_duplicate", "user=\(message.sender) to=\(message.recipient) client_message_id=\(message.clientMessageID)")
+            // One copy of the pair was stored before and the other not: a retry after a failure
+            // between the two copies of a SEND across shards, or a key that left the window.
+            log.info("send_half_duplicate", "user=\(message.sender) to=\(message.recipient) client_message_id=\(message.clientMessageID)")
         }
-        var timestampMs = message.timestampMs
         if received.duplicate {
             counters.sendsDuplicate.add(1, ordering: .relaxed)
-            timestampMs = storedTimestamp(user: message.recipient, seq: received.seq) ?? timestampMs
         } else {
             counters.sendsStored.add(1, ordering: .relaxed)
         }
         connection.send(.sendOK(Frame.SendOK(seq: received.seq.rawValue, outgoingSeq: sent.seq.rawValue,
-                                             timestampMs: timestampMs, duplicate: received.duplicate)), requestID: requestID)
-        if !received.duplicate { pushPath.mailboxGrew(user: message.recipient, seq: received.seq, pushIfOffline: true) }
-        if !sent.duplicate {
-            pushPath.mailboxGrew(user: message.sender, seq: sent.seq, excluding: connection.id, pushIfOffline: false)
+                                             timestampMs: received.timestampMs, duplicate: received.duplicate)), requestID: requestID)
+        if !received.duplicate {
+            pushPath.mailboxGrew(user: message.recipient, to: received, sender: message.sender, pushIfOffline: true)
         }
-    }
-
-    /// The timestamp the message at `seq` was stored with (for a duplicate's SEND_OK).
-    private func storedTimestamp(user: UserID, seq: Seq) -> UInt64? {
-        guard seq.rawValue > 0, let read = try? store.read(user: user, after: Seq(seq.rawValue - 1), limit: 1),
-              let message = read.messages.first, message.seq == seq else { return nil }
-        return message.timestampMs
+        if !sent.duplicate {
+            pushPath.mailboxGrew(user: message.sender, to: sent, sender: message.sender, excluding: connection.id, pushIfOffline: false)
+        }
     }
 }
 
@@ -102,15 +94,4 @@ struct SentMessage: Sendable {
     var recipient: UserID
     var sender: UserID
     var clientMessageID: ClientMessageID
-    var timestampMs: UInt64
-}
-
-extension StoreError {
-    /// Failures a client retries (logged quietly).
-    var isTransient: Bool {
-        switch self {
-        case .overloaded, .closed: true
-        default: false
-        }
-    }
 }

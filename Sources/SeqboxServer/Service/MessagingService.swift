@@ -1,22 +1,22 @@
-import Dispatch
 import SeqboxFormat
 import SeqboxProtocol
 import SeqboxStore
 import Synchronization
 
 /// The service logic behind the access layer: login, the send, push and receive paths, acks
-/// and blocklists (PROTOCOL.md §3, §5, §11), over an embedded `MailboxStore`.
+/// and blocklists (PROTOCOL.md §3, §5, §11), over a `MailboxBackend`: the embedded store, or
+/// storage nodes reached over the storage RPC (gateway role).
 ///
-/// Threads: frames of one connection arrive on its event-loop thread, in order, and are
-/// answered there when the answer needs no disk (PULL, refusals). Writes (SEND, ACK) go to the
-/// store without blocking; their completions run on the store's writer thread, which sends the
-/// reply through the thread-safe `ConnectionHandle` and schedules NOTIFYs. BLOCK and UNBLOCK,
-/// which the store offers only as blocking calls, run on one serial queue.
+/// Threads: frames of one connection arrive on its event-loop thread, in order. Refusals are
+/// answered there; everything else goes to the backend without blocking, and its completion
+/// (on the loop itself for an embedded read, on the store's writer thread for a durable write,
+/// on a storage client's thread for a remote call) sends the reply through the thread-safe
+/// `ConnectionHandle` and schedules NOTIFYs.
 public final class MessagingService: FrameHandler, Sendable {
     /// Most BLOCK/UNBLOCK requests queued at once; beyond it they are answered `overloaded`.
     public static let blocklistWritesPendingMax = 1024
 
-    let store: MailboxStore
+    let backend: any MailboxBackend
     let tokens: TokenAuthority
     let configuration: ServiceConfiguration
     let contentFilter: any ContentFilter
@@ -25,27 +25,36 @@ public final class MessagingService: FrameHandler, Sendable {
     let rateLimiter: RateLimiter
     let pushPath: PushPath
     let counters = ServiceCounters()
-    let blocklistQueue = DispatchQueue(label: "seqbox.blocklist-writes")
     let blocklistWritesPending = Atomic<Int>(0)
-    /// Writes handed to the store whose completion has not run yet.
+    /// Writes handed to the backend whose completion has not run yet.
     let writesInFlight = Atomic<Int>(0)
     /// Set by `beginShutdown`: new writes are refused with `unavailable`.
     let shuttingDown = Atomic<Bool>(false)
 
-    public init(
+    /// A service over the embedded `store`.
+    public convenience init(
         store: MailboxStore, tokens: TokenAuthority, configuration: ServiceConfiguration = ServiceConfiguration(),
         contentFilter: any ContentFilter = AcceptAllContentFilter(), offlinePush: (any OfflinePushGateway)? = nil,
         log: ServerLog = .silent
     ) {
+        self.init(backend: EmbeddedMailboxBackend(store: store, retryAfterMs: configuration.retryAfterUnavailableMs, log: log),
+                  tokens: tokens, configuration: configuration, contentFilter: contentFilter, offlinePush: offlinePush, log: log)
+    }
+
+    public init(
+        backend: any MailboxBackend, tokens: TokenAuthority, configuration: ServiceConfiguration = ServiceConfiguration(),
+        contentFilter: any ContentFilter = AcceptAllContentFilter(), offlinePush: (any OfflinePushGateway)? = nil,
+        log: ServerLog = .silent
+    ) {
         precondition((try? configuration.validate()) != nil, "invalid service configuration")
-        self.store = store
+        self.backend = backend
         self.tokens = tokens
         self.configuration = configuration
         self.contentFilter = contentFilter
         self.log = log
         self.rateLimiter = RateLimiter(limit: configuration.sendRate, keysMax: configuration.rateLimiterSendersMax,
                                        clock: configuration.monotonicNs)
-        self.pushPath = PushPath(store: store, registry: registry, offlinePush: offlinePush ?? LoggingOfflinePush(log: log))
+        self.pushPath = PushPath(registry: registry, offlinePush: offlinePush ?? LoggingOfflinePush(log: log))
     }
 
     // MARK: FrameHandler
@@ -75,7 +84,7 @@ public final class MessagingService: FrameHandler, Sendable {
             connection.send(.pong(Frame.Pong(nonce: ping.nonce)), requestID: requestID)
         case .goodbye:
             connection.close(reason: .peerClosed)
-        case .hello, .helloOK, .loginOK, .sendOK, .pullOK, .truncated, .notify, .ackOK, .blockOK, .pong, .error:
+        default:
             refuse(session, requestID: requestID, Frame.ErrorReport(code: .badFrame, closing: true, message: "\(frame.frame.type) not allowed here"))
         }
     }
@@ -100,9 +109,14 @@ public final class MessagingService: FrameHandler, Sendable {
 
     /// Answers `requestID` with `report`, closing the connection when the report says so.
     func refuse(_ session: Session, requestID: UInt32, _ report: Frame.ErrorReport) {
+        refuse(session.connection, requestID: requestID, report)
+    }
+
+    /// Answers `requestID` on `connection` with `report` (any thread).
+    func refuse(_ connection: any ConnectionHandle, requestID: UInt32, _ report: Frame.ErrorReport) {
         counters.refused.add(1, ordering: .relaxed)
-        session.connection.send(.error(report), requestID: requestID)
-        if report.closing { session.connection.close(reason: .closedByServer(report.code.name)) }
+        connection.send(.error(report), requestID: requestID)
+        if report.closing { connection.close(reason: .closedByServer(report.code.name)) }
     }
 
     /// A write refused because the server is shutting down.

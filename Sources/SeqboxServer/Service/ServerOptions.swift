@@ -28,6 +28,10 @@ public struct ServerOptions: Sendable {
     public var filterPatterns: [String] = []
     /// How long shutdown waits for in-flight writes.
     public var shutdownTimeoutMs = 10_000
+    /// Offline push (webhook) settings.
+    public var push = PushOptions()
+    /// Role and storage-node settings.
+    public var cluster = ClusterOptions()
 
     public init() {}
 
@@ -47,7 +51,10 @@ public struct ServerOptions: Sendable {
         var apply: @Sendable (inout ServerOptions, String) throws(UsageError) -> Void
     }
 
-    static let options: [Option] = [
+    /// Every option: the core ones, then offline push, then role and cluster.
+    static let options: [Option] = coreOptions + pushOptions + clusterOptions
+
+    static let coreOptions: [Option] = [
         Option(flag: "--listen", environment: "SEQBOX_LISTEN", value: "ADDRESS", help: "IPv4 address to listen on (default 127.0.0.1: loopback only)") { o, v throws(UsageError) in o.host = v },
         Option(flag: "--port", environment: "SEQBOX_PORT", value: "PORT", help: "TCP port (default \(defaultPort); 0: any free port)") { o, v throws(UsageError) in o.port = try number(v, "--port") },
         Option(flag: "--port-file", environment: "SEQBOX_PORT_FILE", value: "PATH", help: "write the bound port to PATH once listening") { o, v throws(UsageError) in o.portFile = v },

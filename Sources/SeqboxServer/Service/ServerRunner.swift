@@ -31,7 +31,7 @@ public enum ServerRunner {
         signal(SIGPIPE, SIG_IGN)
         log.info("starting", "pid=\(getpid()) data=\(options.dataDirectory) durability=\(options.durability) protocol_version=\(ProtocolConstants.protocolVersion)")
 
-        guard let (store, service) = openStoreAndService(options: options, environment: environment, log: log) else {
+        guard let (store, service, push) = openStoreAndService(options: options, environment: environment, log: log) else {
             return exitStartFailure
         }
         let access = AccessServer(configuration: accessConfiguration(options: options, service: service.configuration, log: log), handler: service)
@@ -55,6 +55,7 @@ public enum ServerRunner {
             log.warning("shutdown_writes_pending", "writes_in_flight=\(service.writesInFlightCount) timeout_ms=\(options.shutdownTimeoutMs)")
         }
         access.stop()
+        push.stop()
         var status: Int32 = 0
         do {
             try store.close()
@@ -68,7 +69,7 @@ public enum ServerRunner {
     }
 
     /// The secret, the store and the service; logs and returns nil on failure.
-    private static func openStoreAndService(options: ServerOptions, environment: [String: String], log: ServerLog) -> (MailboxStore, MessagingService)? {
+    private static func openStoreAndService(options: ServerOptions, environment: [String: String], log: ServerLog) -> (MailboxStore, MessagingService, PushRuntime)? {
         let secret: [UInt8]
         do {
             try createDirectory(options.dataDirectory)
@@ -103,9 +104,17 @@ public enum ServerRunner {
         var configuration = options.service
         configuration.messageBodySizeMax = min(configuration.messageBodySizeMax, store.options.payloadBytesMax)
         log.info("service_configured", "send_rate=\"\(configuration.sendRate)\" message_bytes_max=\(configuration.messageBodySizeMax) pull_limit_max=\(configuration.pullLimitMax) content_filter=\(options.filterKeywords.count + options.filterPatterns.count)")
+        let push: PushRuntime
+        do {
+            push = try PushRuntime.start(options: options.push, dataDirectory: options.dataDirectory, log: log)
+        } catch {
+            log.error("push_failed", "error=\"\(error)\"")
+            try? store.close()
+            return nil
+        }
         let service = MessagingService(store: store, tokens: TokenAuthority(secret: secret), configuration: configuration,
-                                       contentFilter: filter, offlinePush: LoggingOfflinePush(log: log), log: log)
-        return (store, service)
+                                       contentFilter: filter, offlinePush: push.gateway, log: log)
+        return (store, service, push)
     }
 
     /// The access layer's settings from the options; the values HELLO_OK advertises agree with

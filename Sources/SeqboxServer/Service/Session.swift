@@ -16,15 +16,15 @@ public struct SessionIdentity: Hashable, Sendable, CustomStringConvertible {
 /// The service's state for one connection.
 ///
 /// Thread affinity: `identity` is read and written only on the connection's event-loop thread
-/// (where every frame of the connection is handled). The NOTIFY coalescing flag is shared with
-/// the store's writer thread and is atomic.
+/// (where every frame of the connection is handled). The pending NOTIFY tip is shared with the
+/// backend's completion threads and guarded by a mutex.
 final class Session: @unchecked Sendable {
     let connection: any ConnectionHandle
     /// Set by a successful LOGIN; nil before. Loop thread only.
     var identity: SessionIdentity?
-    /// True while a NOTIFY is scheduled on the loop and not yet sent: at most one is pending,
-    /// and it carries the mailbox's newest seq at the time it is sent.
-    private let notifyPending = Atomic<Bool>(false)
+    /// The tip a scheduled NOTIFY will carry, or nil when none is pending: at most one is
+    /// pending, and it carries the newest tip scheduled before it is sent.
+    private let pendingTip = Mutex<Frame.Notify?>(nil)
 
     init(connection: any ConnectionHandle) {
         self.connection = connection
@@ -32,16 +32,26 @@ final class Session: @unchecked Sendable {
 
     var id: ConnectionID { connection.id }
 
-    /// Schedules a NOTIFY on the connection's loop unless one is pending already (coalescing).
-    /// Any thread. `currentTip` runs on the loop when the NOTIFY is sent and returns the
-    /// mailbox's newest seq and wire epoch at that moment.
-    func scheduleNotify(currentTip: @escaping @Sendable () -> Frame.Notify) {
-        guard !notifyPending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// Schedules a NOTIFY with `tip` on the connection's loop, or raises the tip of the one
+    /// already pending (coalescing: a burst of appends costs one NOTIFY). Any thread.
+    func scheduleNotify(_ tip: Frame.Notify) {
+        let schedule = pendingTip.withLock { pending -> Bool in
+            guard let current = pending else {
+                pending = tip
+                return true
+            }
+            // A newer epoch wins; within an epoch the higher seq does.
+            if tip.epoch > current.epoch || (tip.epoch == current.epoch && tip.newestSeq > current.newestSeq) { pending = tip }
+            return false
+        }
+        guard schedule else { return }
         connection.execute { [self] in
-            // Clear first: an append published after this point schedules another NOTIFY; one
-            // published before it is visible to `currentTip`.
-            notifyPending.store(false, ordering: .sequentiallyConsistent)
-            connection.send(.notify(currentTip()), requestID: 0)
+            // Taken first: a tip scheduled after this point schedules another NOTIFY.
+            guard let tip = pendingTip.withLock({ pending -> Frame.Notify? in
+                defer { pending = nil }
+                return pending
+            }) else { return }
+            connection.send(.notify(tip), requestID: 0)
         }
     }
 }
