@@ -22,6 +22,20 @@ extension Frame {
         case .pong(let payload): payload
         case .error(let payload): payload
         case .goodbye(let payload): payload
+        case .pushRegister(let payload): payload
+        case .pushUnregister(let payload): payload
+        case .pushOK(let payload): payload
+        case .storeAppend(let payload): payload
+        case .storeAppendOK(let payload): payload
+        case .storePull(let payload): payload
+        case .storeLoginState(let payload): payload
+        case .storeAck(let payload): payload
+        case .storeBlock(let payload): payload
+        case .storeCursor(let payload): payload
+        case .storeNewest(let payload): payload
+        case .storeNewestOK(let payload): payload
+        case .storeStats(let payload): payload
+        case .storeStatsOK(let payload): payload
         }
     }
 
@@ -47,6 +61,20 @@ extension Frame {
         case .pong: .pong(try Pong(reading: &reader))
         case .error: .error(try ErrorReport(reading: &reader))
         case .goodbye: .goodbye(try Goodbye(reading: &reader))
+        case .pushRegister: .pushRegister(try PushRegister(reading: &reader))
+        case .pushUnregister: .pushUnregister(try PushUnregister(reading: &reader))
+        case .pushOK: .pushOK(try PushOK(reading: &reader))
+        case .storeAppend: .storeAppend(try StoreAppend(reading: &reader))
+        case .storeAppendOK: .storeAppendOK(try StoreAppendOK(reading: &reader))
+        case .storePull: .storePull(try StorePull(reading: &reader))
+        case .storeLoginState: .storeLoginState(try StoreLoginState(reading: &reader))
+        case .storeAck: .storeAck(try StoreAck(reading: &reader))
+        case .storeBlock: .storeBlock(try StoreBlock(reading: &reader))
+        case .storeCursor: .storeCursor(try StoreCursor(reading: &reader))
+        case .storeNewest: .storeNewest(try StoreNewest(reading: &reader))
+        case .storeNewestOK: .storeNewestOK(try StoreNewestOK(reading: &reader))
+        case .storeStats: .storeStats(try StoreStats(reading: &reader))
+        case .storeStatsOK: .storeStatsOK(try StoreStatsOK(reading: &reader))
         }
     }
 }

@@ -39,6 +39,37 @@ public enum Frame: Hashable, Sendable {
     case error(ErrorReport)
     /// GOODBYE (§5.18): a clean close, from either side; request ID 0.
     case goodbye(Goodbye)
+    /// PUSH_REGISTER (§5.19): the logged-in device's push token.
+    case pushRegister(PushRegister)
+    /// PUSH_UNREGISTER (§5.20): forget the logged-in device's push token.
+    case pushUnregister(PushUnregister)
+    /// PUSH_OK (§5.21): the answer to PUSH_REGISTER and PUSH_UNREGISTER.
+    case pushOK(PushOK)
+
+    // Storage RPC (§14): a gateway's requests to a storage node, and the node's own answers.
+
+    /// STORE_APPEND (§14.3): groups of messages, each group one atomic append.
+    case storeAppend(StoreAppend)
+    /// STORE_APPEND_OK (§14.4): one result per group.
+    case storeAppendOK(StoreAppendOK)
+    /// STORE_PULL (§14.5): a PULL of any user's mailbox.
+    case storePull(StorePull)
+    /// STORE_LOGIN_STATE (§14.6): a mailbox's state for a LOGIN.
+    case storeLoginState(StoreLoginState)
+    /// STORE_ACK (§14.7): an ACK for any user's device.
+    case storeAck(StoreAck)
+    /// STORE_BLOCK (§14.8): a BLOCK or UNBLOCK for any user.
+    case storeBlock(StoreBlock)
+    /// STORE_CURSOR (§14.9): a device's cursor.
+    case storeCursor(StoreCursor)
+    /// STORE_NEWEST (§14.10): a mailbox's seq state.
+    case storeNewest(StoreNewest)
+    /// STORE_NEWEST_OK (§14.11): the answer to STORE_NEWEST.
+    case storeNewestOK(StoreNewestOK)
+    /// STORE_STATS (§14.12): the node's counters, please.
+    case storeStats(StoreStats)
+    /// STORE_STATS_OK (§14.13): the node's counters.
+    case storeStatsOK(StoreStatsOK)
 
     /// The header's type byte for this frame.
     public var type: FrameType { payload.frameType }

@@ -31,14 +31,17 @@ public struct FrameLimits: Hashable, Sendable {
     public static let clientFrames = FrameLimits(
         frameLengthMax: frameLengthNeeded(messageBodySizeMax: ProtocolConstants.messageBodySizeMax))
 
-    /// The smallest frame length that carries every frame with bodies up to `messageBodySizeMax`:
-    /// a PULL_OK with one such record (larger than a SEND of the same body).
+    /// The smallest frame length that carries every client-protocol frame with bodies up to
+    /// `messageBodySizeMax`: a PULL_OK with one such record (larger than a SEND of the same body).
+    /// Storage RPC frames carry batches; both ends of a storage connection decode with
+    /// `protocolMaximum` (PROTOCOL.md §14).
     public static func frameLengthNeeded(messageBodySizeMax: Int) -> Int {
         let pullOK = ProtocolConstants.pullOKFixedSize + ProtocolConstants.pullRecordFixedSize
         let send = ProtocolConstants.sendFixedSize
         let login = ProtocolConstants.loginFixedSize + ProtocolConstants.tokenSizeMax
         let error = ProtocolConstants.errorFixedSize + ProtocolConstants.errorMessageSizeMax
-        let body = max(pullOK + messageBodySizeMax, send + messageBodySizeMax, login, error)
+        let pushRegister = ProtocolConstants.pushRegisterFixedSize + ProtocolConstants.pushTokenSizeMax
+        let body = max(pullOK + messageBodySizeMax, send + messageBodySizeMax, login, error, pushRegister)
         return ProtocolConstants.frameLengthMin + body
     }
 }

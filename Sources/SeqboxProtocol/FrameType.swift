@@ -1,8 +1,9 @@
 /// The type byte of a frame header (PROTOCOL.md §4 "Frame types").
 ///
 /// Numbering: `0x01...0x7E` are sent by the client, `0x80...0xFF` by the server (a reply's low
-/// bits match its request's where there is one), `0x7F` (GOODBYE) by either side. Any other value,
-/// including the reserved push types (`ProtocolConstants.reservedFrameTypePushRegister`), is
+/// bits match its request's where there is one), `0x7F` (GOODBYE) by either side. The storage
+/// RPC (§14) uses `0x40...0x4F` for a gateway's requests and `0xC0...0xCF` for a storage node's
+/// own answers: the gateway is the client there, the node the server. Any other value is
 /// rejected as unknown.
 public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case hello = 0x01
@@ -13,6 +14,16 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case block = 0x06
     case unblock = 0x07
     case ping = 0x08
+    case pushRegister = 0x09
+    case pushUnregister = 0x0A
+    case storeAppend = 0x41
+    case storePull = 0x42
+    case storeLoginState = 0x43
+    case storeAck = 0x44
+    case storeBlock = 0x45
+    case storeCursor = 0x46
+    case storeNewest = 0x47
+    case storeStats = 0x48
     case goodbye = 0x7F
     case helloOK = 0x81
     case loginOK = 0x82
@@ -21,9 +32,13 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
     case ackOK = 0x85
     case blockOK = 0x86
     case pong = 0x88
+    case pushOK = 0x89
     case truncated = 0x90
     case notify = 0x91
     case error = 0x92
+    case storeAppendOK = 0xC1
+    case storeNewestOK = 0xC7
+    case storeStatsOK = 0xC8
 
     /// What the header's request ID must be for a frame type (PROTOCOL.md §2 "Request IDs").
     public enum RequestIDRule: Hashable, Sendable {
@@ -57,6 +72,20 @@ public enum FrameType: UInt8, Hashable, Sendable, CaseIterable, CustomStringConv
         case .truncated: "TRUNCATED"
         case .notify: "NOTIFY"
         case .error: "ERROR"
+        case .pushRegister: "PUSH_REGISTER"
+        case .pushUnregister: "PUSH_UNREGISTER"
+        case .pushOK: "PUSH_OK"
+        case .storeAppend: "STORE_APPEND"
+        case .storeAppendOK: "STORE_APPEND_OK"
+        case .storePull: "STORE_PULL"
+        case .storeLoginState: "STORE_LOGIN_STATE"
+        case .storeAck: "STORE_ACK"
+        case .storeBlock: "STORE_BLOCK"
+        case .storeCursor: "STORE_CURSOR"
+        case .storeNewest: "STORE_NEWEST"
+        case .storeNewestOK: "STORE_NEWEST_OK"
+        case .storeStats: "STORE_STATS"
+        case .storeStatsOK: "STORE_STATS_OK"
         }
     }
 

@@ -110,12 +110,80 @@ public enum ProtocolConstants {
     /// ERROR flag: the server closes the connection after this frame.
     public static let errorFlagClosing: UInt8 = 0x01
 
-    // MARK: Reserved frame types (PROTOCOL.md §4 "Frame types")
+    // MARK: Offline push (PROTOCOL.md §5.19–§5.21)
 
-    /// Reserved for offline push registration (later). Decoders treat it as unknown today.
-    public static let reservedFrameTypePushRegister: UInt8 = 0x09
-    /// Reserved for offline push unregistration (later). Decoders treat it as unknown today.
-    public static let reservedFrameTypePushUnregister: UInt8 = 0x0A
+    /// Largest PUSH_REGISTER token. APNs device tokens are 32 bytes and FCM registration tokens
+    /// a few hundred ASCII characters; the rest is room for longer formats.
+    public static let pushTokenSizeMax = 512
+    /// PUSH_REGISTER fixed part: platform u8 | reserved u8 | tokenLength u16, then the token.
+    public static let pushRegisterFixedSize = 4
+    /// PUSH_UNREGISTER: no fields.
+    public static let pushUnregisterBodySize = 0
+    /// PUSH_OK: flags u8 | reserved u8 | reserved u16.
+    public static let pushOKBodySize = 4
+    /// PUSH_OK flag: the device has a push token registered now (clear: none).
+    public static let pushOKFlagRegistered: UInt8 = 0x01
+
+    // MARK: Storage RPC (PROTOCOL.md §14 "Storage RPC")
+
+    /// Most groups in one STORE_APPEND (and so results in one STORE_APPEND_OK).
+    public static let storeAppendGroupsMax = 1024
+    /// Most messages in one STORE_APPEND group: one append's worth (a message and its copies).
+    public static let storeAppendGroupMessagesMax = 8
+    /// STORE_APPEND fixed part: groupCount u16, then the groups.
+    public static let storeAppendFixedSize = 2
+    /// One STORE_APPEND group before its messages: flags u8 | messageCount u8.
+    public static let storeAppendGroupFixedSize = 2
+    /// One STORE_APPEND message before its body: user u64 | sender u64 | device u64 |
+    /// clientMessageID u64 | timestampMs u64 | flags u8 | reserved u8 | reserved u16 | bodyLength u32.
+    public static let storeMessageFixedSize = 48
+    /// STORE_APPEND group flag: refuse the whole group with `blocked` when an incoming message's
+    /// mailbox owner blocks its sender.
+    public static let storeAppendGroupFlagRefuseIfBlocked: UInt8 = 0x01
+    /// STORE_APPEND message flag: the message is the mailbox owner's own outgoing copy.
+    public static let storeMessageFlagOutgoing: UInt8 = 0x01
+    /// STORE_APPEND_OK fixed part: resultCount u16, then the results.
+    public static let storeAppendOKFixedSize = 2
+    /// STORE_APPEND_OK result status: the group is stored; copies follow.
+    public static let storeGroupStatusStored: UInt8 = 0
+    /// STORE_APPEND_OK result status: nothing of the group is stored; an ERROR body follows.
+    public static let storeGroupStatusFailed: UInt8 = 1
+    /// A stored STORE_APPEND_OK result before its copies: status u8 | copyCount u8.
+    public static let storeGroupStoredFixedSize = 2
+    /// A failed STORE_APPEND_OK result before its ERROR body: status u8.
+    public static let storeGroupFailedFixedSize = 1
+    /// One stored copy: seq u32 | flags u8 | reserved u8 | reserved u16 | epoch u32 | timestampMs u64.
+    public static let storeCopySize = 20
+    /// Stored copy flag: the message had been stored before; the fields are the original ones.
+    public static let storeCopyFlagDuplicate: UInt8 = 0x01
+    /// STORE_PULL: user u64 | after u32 | epoch u32 | limit u16 | reserved u16 | frameLengthMax u32.
+    public static let storePullBodySize = 24
+    /// STORE_LOGIN_STATE: user u64 | device u64 | flags u8 | reserved u8 | reserved u16.
+    public static let storeLoginStateBodySize = 20
+    /// STORE_LOGIN_STATE flag: as LOGIN's `fullHistory`.
+    public static let storeLoginStateFlagFullHistory: UInt8 = 0x01
+    /// STORE_ACK: user u64 | device u64 | seq u32.
+    public static let storeAckBodySize = 20
+    /// STORE_BLOCK: user u64 | other u64 | flags u8 | reserved u8 | reserved u16.
+    public static let storeBlockBodySize = 20
+    /// STORE_BLOCK flag: block `other` (clear: unblock).
+    public static let storeBlockFlagBlocked: UInt8 = 0x01
+    /// STORE_CURSOR: user u64 | device u64.
+    public static let storeCursorBodySize = 16
+    /// STORE_NEWEST: user u64.
+    public static let storeNewestBodySize = 8
+    /// STORE_NEWEST_OK: newestSeq u32 | firstSeq u32 | confirmedSeq u32 | epoch u32.
+    public static let storeNewestOKBodySize = 16
+    /// STORE_STATS: no fields.
+    public static let storeStatsBodySize = 0
+    /// STORE_STATS_OK fixed part: count u16, then the statistics.
+    public static let storeStatsOKFixedSize = 2
+    /// One statistic before its name: nameLength u8 (and, after the name, value u64).
+    public static let storeStatisticFixedSize = 9
+    /// Most statistics in one STORE_STATS_OK.
+    public static let storeStatisticsMax = 256
+    /// Longest statistic name, in bytes (each of `a`–`z`, `0`–`9`, `_`).
+    public static let storeStatisticNameSizeMax = 64
 
     // MARK: Timers (PROTOCOL.md §7 "Heartbeats, timeouts and retries")
 

@@ -24,14 +24,20 @@ public struct ProtocolError: Error, Hashable, Sendable, CustomStringConvertible 
         case shortBody
         /// The body continues after its last field.
         case trailingBytes(count: Int)
-        /// A SEND or PULL_OK record body is above `FrameLimits.messageBodySizeMax`.
+        /// A SEND, PULL_OK record or STORE_APPEND message body is above
+        /// `FrameLimits.messageBodySizeMax`.
         case payloadTooLarge(length: Int, limit: Int)
-        /// A LOGIN token or ERROR message is longer than its limit in `ProtocolConstants`.
+        /// A length-prefixed field (a LOGIN or push token, an ERROR message, a statistic name)
+        /// or a count (STORE_APPEND groups or messages) is above its limit in `ProtocolConstants`.
         case fieldTooLarge(length: Int, limit: Int)
         /// An ERROR message is not valid UTF-8.
         case invalidUTF8
         /// HELLO does not start with `ProtocolConstants.helloMagic`.
         case badMagic(UInt32)
+        /// A field holds a value this version does not define: an unknown push platform, a count
+        /// or length of 0 where at least 1 is required, a statistic name outside `[a-z0-9_]`.
+        /// `offset` is the field's offset from the start of the frame.
+        case invalidValue(offset: Int)
     }
 
     /// What is wrong.

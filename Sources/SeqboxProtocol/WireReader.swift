@@ -69,5 +69,5 @@ struct WireReader {
     }
 
     /// The current position counted from the start of the frame (for error offsets).
-    private var frameOffset: Int { ProtocolConstants.frameHeaderSize + offset }
+    var frameOffset: Int { ProtocolConstants.frameHeaderSize + offset }
 }

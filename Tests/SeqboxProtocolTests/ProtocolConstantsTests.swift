@@ -37,6 +37,20 @@ final class ProtocolConstantsTests: XCTestCase {
             (.pong(.init(nonce: 0)), ProtocolConstants.pingBodySize),
             (.error(.init(code: .internal)), ProtocolConstants.errorFixedSize),
             (.goodbye(.init(reason: .normal)), ProtocolConstants.goodbyeBodySize),
+            (.pushRegister(.init(platform: .apns, token: [])), ProtocolConstants.pushRegisterFixedSize),
+            (.pushUnregister(.init()), ProtocolConstants.pushUnregisterBodySize),
+            (.pushOK(.init(registered: true)), ProtocolConstants.pushOKBodySize),
+            (.storeAppend(.init(groups: [])), ProtocolConstants.storeAppendFixedSize),
+            (.storeAppendOK(.init(results: [])), ProtocolConstants.storeAppendOKFixedSize),
+            (.storePull(.init(user: 1, after: 0, limit: 0, epoch: 0, frameLengthMax: 0)), ProtocolConstants.storePullBodySize),
+            (.storeLoginState(.init(user: 1, device: 1, fullHistory: false)), ProtocolConstants.storeLoginStateBodySize),
+            (.storeAck(.init(user: 1, device: 1, seq: 0)), ProtocolConstants.storeAckBodySize),
+            (.storeBlock(.init(user: 1, other: 2, blocked: false)), ProtocolConstants.storeBlockBodySize),
+            (.storeCursor(.init(user: 1, device: 1)), ProtocolConstants.storeCursorBodySize),
+            (.storeNewest(.init(user: 1)), ProtocolConstants.storeNewestBodySize),
+            (.storeNewestOK(.init(newestSeq: 0, firstSeq: 1, confirmedSeq: 0, epoch: 1)), ProtocolConstants.storeNewestOKBodySize),
+            (.storeStats(.init()), ProtocolConstants.storeStatsBodySize),
+            (.storeStatsOK(.init(values: [])), ProtocolConstants.storeStatsOKFixedSize),
         ]
         XCTAssertEqual(Set(fixed.map(\.0.type)), Set(FrameType.allCases))
         for (frame, size) in fixed {
@@ -44,6 +58,53 @@ final class ProtocolConstantsTests: XCTestCase {
         }
         let record = PullRecord(seq: 1, peer: 1, senderDevice: 1, clientMessageID: 1, timestampMs: 1, body: [])
         XCTAssertEqual(record.encodedSize, ProtocolConstants.pullRecordFixedSize)
+    }
+
+    func testStorageElementSizesMatchTheEncoder() {
+        func encoded(_ encode: (inout [UInt8]) -> Void) -> Int {
+            var bytes: [UInt8] = []
+            encode(&bytes)
+            return bytes.count
+        }
+        let message = StoreMessage(user: 1, sender: 2, device: 3, clientMessageID: 4, timestampMs: 5, outgoing: true, body: [])
+        XCTAssertEqual(encoded(message.encode), ProtocolConstants.storeMessageFixedSize)
+        XCTAssertEqual(message.encodedSize, ProtocolConstants.storeMessageFixedSize)
+        let group = StoreAppendGroup(refuseIfBlocked: true, messages: [])
+        XCTAssertEqual(encoded(group.encode), ProtocolConstants.storeAppendGroupFixedSize)
+        let copy = StoreCopy(seq: 1, duplicate: true, epoch: 1, timestampMs: 1)
+        XCTAssertEqual(encoded(copy.encode), ProtocolConstants.storeCopySize)
+        XCTAssertEqual(encoded(StoreGroupResult.stored([]).encode), ProtocolConstants.storeGroupStoredFixedSize)
+        let failed = StoreGroupResult.failed(.init(code: .blocked))
+        XCTAssertEqual(encoded(failed.encode), ProtocolConstants.storeGroupFailedFixedSize + ProtocolConstants.errorFixedSize)
+        XCTAssertEqual(failed.encodedSize, encoded(failed.encode))
+        let statistic = StoreStatistic(name: "", value: 1)
+        XCTAssertEqual(encoded(statistic.encode), ProtocolConstants.storeStatisticFixedSize)
+    }
+
+    func testStorageCountsFitTheirFields() {
+        XCTAssertLessThanOrEqual(ProtocolConstants.pushTokenSizeMax, Int(UInt16.max))
+        XCTAssertLessThanOrEqual(ProtocolConstants.storeAppendGroupsMax, Int(UInt16.max))
+        XCTAssertLessThanOrEqual(ProtocolConstants.storeAppendGroupMessagesMax, Int(UInt8.max))
+        XCTAssertLessThanOrEqual(ProtocolConstants.storeStatisticsMax, Int(UInt16.max))
+        XCTAssertLessThanOrEqual(ProtocolConstants.storeStatisticNameSizeMax, Int(UInt8.max))
+    }
+
+    func testEveryStoreAppendOKFitsTheProtocolFrameLimit() {
+        // The largest answer: every group failed with a maximal ERROR message (PROTOCOL.md §14.4).
+        let failed = ProtocolConstants.storeGroupFailedFixedSize + ProtocolConstants.errorFixedSize
+            + ProtocolConstants.errorMessageSizeMax
+        let stored = ProtocolConstants.storeGroupStoredFixedSize
+            + ProtocolConstants.storeAppendGroupMessagesMax * ProtocolConstants.storeCopySize
+        let body = ProtocolConstants.storeAppendOKFixedSize + ProtocolConstants.storeAppendGroupsMax * max(failed, stored)
+        XCTAssertEqual(body, 1_024 * (1 + 10 + 1_024) + 2, "the bound PROTOCOL.md §14.4 states")
+        XCTAssertLessThanOrEqual(ProtocolConstants.frameLengthMin + body, ProtocolConstants.frameLengthMax)
+    }
+
+    func testClientFrameLimitCarriesAMaximalPushRegister() {
+        let register = ProtocolConstants.frameLengthMin + ProtocolConstants.pushRegisterFixedSize
+            + ProtocolConstants.pushTokenSizeMax
+        XCTAssertLessThanOrEqual(register, FrameLimits.clientFrames.frameLengthMax)
+        XCTAssertLessThanOrEqual(register, FrameLimits.frameLengthNeeded(messageBodySizeMax: 0))
     }
 
     func testFrameLimitCarriesAPullOKWithOneMaximalRecord() {

@@ -37,7 +37,38 @@ enum SampleFrames {
         DecodedFrame(requestID: 3, frame: .error(.init(
             code: .rateLimited, retryAfterMs: 2000, message: "slow down — ☃"))),
         DecodedFrame(requestID: 0, frame: .goodbye(.init(reason: .serverShutdown, reconnectAfterMs: 5000))),
+        DecodedFrame(requestID: 10, frame: .pushRegister(.init(platform: .fcm, token: Array("fcm-token:42".utf8)))),
+        DecodedFrame(requestID: 11, frame: .pushUnregister(.init())),
+        DecodedFrame(requestID: 10, frame: .pushOK(.init(registered: true))),
+        DecodedFrame(requestID: 20, frame: .storeAppend(.init(groups: [
+            StoreAppendGroup(refuseIfBlocked: true, messages: [storeMessage, storeOutgoingMessage]),
+            StoreAppendGroup(refuseIfBlocked: false, messages: [storeMessage]),
+        ]))),
+        DecodedFrame(requestID: 20, frame: .storeAppendOK(.init(results: [
+            .stored([StoreCopy(seq: 17, duplicate: false, epoch: 1, timestampMs: 1_767_225_600_123),
+                     StoreCopy(seq: .max, duplicate: true, epoch: .max, timestampMs: .max)]),
+            .failed(.init(code: .blocked, message: "blocked")),
+        ]))),
+        DecodedFrame(requestID: 21, frame: .storePull(.init(
+            user: 1001, after: 40, limit: 100, epoch: 1, frameLengthMax: UInt32(ProtocolConstants.frameLengthMax)))),
+        DecodedFrame(requestID: 22, frame: .storeLoginState(.init(user: 1001, device: 7, fullHistory: true))),
+        DecodedFrame(requestID: 23, frame: .storeAck(.init(user: 1001, device: 7, seq: 42))),
+        DecodedFrame(requestID: 24, frame: .storeBlock(.init(user: 1001, other: 666, blocked: true))),
+        DecodedFrame(requestID: 25, frame: .storeCursor(.init(user: .max, device: .max))),
+        DecodedFrame(requestID: 26, frame: .storeNewest(.init(user: 1002))),
+        DecodedFrame(requestID: 26, frame: .storeNewestOK(.init(newestSeq: 17, firstSeq: 1, confirmedSeq: 16, epoch: 1))),
+        DecodedFrame(requestID: 27, frame: .storeStats(.init())),
+        DecodedFrame(requestID: 27, frame: .storeStatsOK(.init(values: [
+            StoreStatistic(name: "appends", value: 3), StoreStatistic(name: "bytes_written_2", value: .max),
+        ]))),
     ]
+
+    static let storeMessage = StoreMessage(
+        user: 1002, sender: 1001, device: 7, clientMessageID: 5001, timestampMs: 1_767_225_600_123,
+        outgoing: false, body: Array("hi".utf8))
+    static let storeOutgoingMessage = StoreMessage(
+        user: 1001, sender: 1002, device: 7, clientMessageID: 5001, timestampMs: 1_767_225_600_123,
+        outgoing: true, body: [])
 
     /// The side that sends `frame` (the client for GOODBYE, which either side sends).
     static func sender(of frame: Frame) -> Endpoint {
