@@ -27,8 +27,10 @@ extension MessagingService {
                                   payload: send.body, outgoing: true)
         writesInFlight.add(1, ordering: .sequentiallyConsistent)
         let connection = session.connection
-        // The completion keeps the key fields only, not the body, while the append is queued.
-        let sent = SentMessage(recipient: recipient, sender: identity.user, clientMessageID: incoming.clientMessageID)
+        // The completion keeps the key fields only, not the body, while the append is queued
+        // (and the push preview's first bytes when previews are on).
+        let sent = SentMessage(recipient: recipient, sender: identity.user, clientMessageID: incoming.clientMessageID,
+                               preview: pushPath.preview(of: send.body))
         backend.storeSend(incoming: incoming, outgoing: outgoing) { [self] result in
             defer { writesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
             switch result {
@@ -81,7 +83,7 @@ extension MessagingService {
         connection.send(.sendOK(Frame.SendOK(seq: received.seq.rawValue, outgoingSeq: sent.seq.rawValue,
                                              timestampMs: received.timestampMs, duplicate: received.duplicate)), requestID: requestID)
         if !received.duplicate {
-            pushPath.mailboxGrew(user: message.recipient, to: received, sender: message.sender, pushIfOffline: true)
+            pushPath.mailboxGrew(user: message.recipient, to: received, sender: message.sender, pushIfOffline: true, preview: message.preview)
         }
         if !sent.duplicate {
             pushPath.mailboxGrew(user: message.sender, to: sent, sender: message.sender, excluding: connection.id, pushIfOffline: false)
@@ -94,4 +96,6 @@ struct SentMessage: Sendable {
     var recipient: UserID
     var sender: UserID
     var clientMessageID: ClientMessageID
+    /// The offline push preview (the body's first bytes), nil unless previews are on.
+    var preview: [UInt8]?
 }

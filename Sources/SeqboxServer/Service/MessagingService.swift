@@ -80,6 +80,8 @@ public final class MessagingService: FrameHandler, Sendable {
             withIdentity(session, requestID) { changeBlock(of: UserID(block.user), blocked: true, requestID: requestID, session: session, as: $0) }
         case .unblock(let unblock):
             withIdentity(session, requestID) { changeBlock(of: UserID(unblock.user), blocked: false, requestID: requestID, session: session, as: $0) }
+        case .pushRegister(let register): withIdentity(session, requestID) { handlePushRegister(register, requestID: requestID, session: session, as: $0) }
+        case .pushUnregister: withIdentity(session, requestID) { handlePushUnregister(requestID: requestID, session: session, as: $0) }
         case .ping(let ping):
             connection.send(.pong(Frame.Pong(nonce: ping.nonce)), requestID: requestID)
         case .goodbye:
