@@ -4,7 +4,7 @@ import XCTest
 
 /// Bad input against a real seqboxd: each gets its error, the server stays up and keeps
 /// serving everyone else.
-final class EndToEndBadInputTests: EndToEndTestCase {
+class EndToEndBadInputTests: EndToEndTestCase {
     static let messageBytesMax = 1024
     static let idleTimeoutMs = 1500
 
@@ -13,9 +13,9 @@ final class EndToEndBadInputTests: EndToEndTestCase {
          "--output-buffer-bytes", "1200000"]
     }
 
-    let alice: UInt64 = 11
-    let bob: UInt64 = 12
-    let carol: UInt64 = 13
+    var alice: UInt64 { 11 }
+    var bob: UInt64 { 12 }
+    var carol: UInt64 { 13 }
 
     /// The ERROR that arrives (with any request ID) before the server closes, and whether it closed.
     func closingError(of client: ProtocolTestClient, timeout: Double = 5) -> (Frame.ErrorReport?, Bool) {

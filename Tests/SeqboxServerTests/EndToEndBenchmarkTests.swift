@@ -16,7 +16,7 @@ import XCTest
 /// SEQBOX_BENCH_SECONDS (per phase, default 1), SEQBOX_BENCH_IDLE_CONNECTIONS (default 1000),
 /// SEQBOX_BENCH_WINDOW (SENDs in flight per sender at saturation, default 32),
 /// SEQBOX_BENCH_BODY_BYTES (default 150), SEQBOX_BENCH_SERVER_ARGS (extra seqboxd flags).
-final class EndToEndBenchmarkTests: EndToEndTestCase {
+class EndToEndBenchmarkTests: EndToEndTestCase {
     /// Extra seqboxd flags from SEQBOX_BENCH_SERVER_ARGS (space-separated), e.g. a durability mode.
     override var serverArguments: [String] {
         let extra = ProcessInfo.processInfo.environment["SEQBOX_BENCH_SERVER_ARGS"] ?? ""

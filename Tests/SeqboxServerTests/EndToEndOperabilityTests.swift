@@ -7,7 +7,7 @@ import XCTest
 import SeqboxServer
 
 /// seqboxd as an operator meets it: --help, token minting, log lines, exit codes.
-final class EndToEndOperabilityTests: EndToEndTestCase {
+class EndToEndOperabilityTests: EndToEndTestCase {
     /// Runs seqboxd with `arguments` to completion; returns (status, stdout, stderr).
     func runCommand(_ arguments: [String], environment: [String: String] = ServerProcess.environment) throws -> (Int32, String, String) {
         let process = Process()

@@ -3,7 +3,7 @@ import SeqboxProtocol
 import XCTest
 
 /// The per-sender rate limit, against a real seqboxd.
-final class EndToEndRateLimitTests: EndToEndTestCase {
+class EndToEndRateLimitTests: EndToEndTestCase {
     static let burst = 5
     override var serverArguments: [String] { ["--send-rate", "2", "--send-burst", "\(Self.burst)"] }
 

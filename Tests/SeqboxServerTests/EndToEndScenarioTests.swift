@@ -3,9 +3,9 @@ import SeqboxProtocol
 import XCTest
 
 /// The design's sync scenarios, against a real seqboxd over TCP.
-final class EndToEndScenarioTests: EndToEndTestCase {
-    let alice: UInt64 = 1001
-    let bob: UInt64 = 1002
+class EndToEndScenarioTests: EndToEndTestCase {
+    var alice: UInt64 { 1001 }
+    var bob: UInt64 { 1002 }
 
     func testClientHolding100PullsTo150ThenANotifyLeadsItToPull151To200() throws {
         let (sender, _) = try server.loggedIn(user: alice)

@@ -138,13 +138,23 @@ final class ServerProcess {
 /// Base class of the end-to-end suites: one server per test, killed by PID in tearDown.
 class EndToEndTestCase: XCTestCase {
     var server: ServerProcess!
+    /// Processes the server depends on (e.g. the storage nodes behind a gateway), started by
+    /// `makeServer`, killed by PID in tearDown.
+    var supportingProcesses: [ServerProcess] = []
 
     /// Flags of the server each test starts with (subclasses override).
     var serverArguments: [String] { ["--send-rate", "0"] }
 
+    /// The server the test talks to, not yet started, over `directory` with `arguments`. The
+    /// launcher hook: subclasses override it to start what the server depends on first
+    /// (registering it in `supportingProcesses`), e.g. storage nodes behind a gateway.
+    func makeServer(directory: String, arguments: [String]) throws -> ServerProcess {
+        ServerProcess(dataDirectory: directory, arguments: arguments)
+    }
+
     override func setUpWithError() throws {
         let directory = NSTemporaryDirectory() + "seqbox-e2e-\(UUID().uuidString)"
-        server = ServerProcess(dataDirectory: directory, arguments: serverArguments)
+        server = try makeServer(directory: directory, arguments: serverArguments)
         try server.start()
     }
 
@@ -154,6 +164,11 @@ class EndToEndTestCase: XCTestCase {
             server.removeFiles()
         }
         server = nil
+        for process in supportingProcesses {
+            if process.isRunning { process.kill(signal: SIGKILL) }
+            process.removeFiles()
+        }
+        supportingProcesses = []
     }
 
     /// Sends `count` messages from `sender` to `recipient` (pipelined) and returns the SEND_OKs.

@@ -133,6 +133,7 @@ public struct ServerOptions: Sendable {
     func validate() throws(UsageError) {
         do { try service.validate() } catch { throw UsageError(error.description) }
         if let segmentBytes, segmentBytes < 4096 { throw UsageError("--segment-bytes must be at least 4096") }
+        try cluster.validate()
     }
 
     /// The `--help` text.
@@ -158,6 +159,13 @@ public struct ServerOptions: Sendable {
             "environment:",
             "  SEQBOX_SECRET                    token secret as hex (at least 16 bytes); without it the secret",
             "                                   is DATA/secret, created with mode 0600 on first start",
+            "",
+            "roles (--role): all runs everything in one process. A cluster runs storage nodes",
+            "(--role storage: the store under --data, served over the storage RPC on --port) and gateways",
+            "(--role gateway --storage HOST:PORT,...: clients connect here; each user's mailbox lives on",
+            "one node, chosen by a hash of the user ID). Every process of a cluster must share the secret:",
+            "set the same SEQBOX_SECRET for all of them. A gateway keeps only the secret and push state",
+            "under --data.",
         ]
         return lines.joined(separator: "\n")
     }

@@ -5,10 +5,11 @@ import SeqboxProtocol
 import SeqboxStore
 import SeqboxSystem
 
-/// Runs `seqboxd serve`: opens the store, starts the service and the access layer, waits for
-/// SIGTERM or SIGINT, then shuts down gracefully: refuse new writes, let in-flight appends
-/// complete and their replies go out, GOODBYE and close every connection, close the store
-/// (final sync and checkpoint).
+/// Runs `seqboxd serve` in its role. `all` (the default): opens the store, starts the service
+/// and the access layer, waits for SIGTERM or SIGINT, then shuts down gracefully: refuse new
+/// writes, let in-flight appends complete and their replies go out, GOODBYE and close every
+/// connection, close the store (final sync and checkpoint). `storage` and `gateway`: the two
+/// halves of a cluster (`ServerRunner+StorageNode.swift`, `ServerRunner+Gateway.swift`).
 ///
 /// Signals are blocked in every thread (the mask is set before any thread starts, and threads
 /// inherit it) and taken synchronously with sigwait(3) on the calling thread, so no handler
@@ -19,7 +20,8 @@ public enum ServerRunner {
     /// Exit status for a failure to start (store, secret, listener).
     public static let exitStartFailure: Int32 = 1
 
-    /// Serves until SIGTERM or SIGINT. Returns the process exit status.
+    /// Serves until SIGTERM or SIGINT in the role the options name (`all`, `storage` or
+    /// `gateway`). Returns the process exit status.
     public static func run(options: ServerOptions, environment: [String: String]) -> Int32 {
         let log = ServerLog(level: options.logLevel)
         var signals = shutdownSignals()
@@ -29,6 +31,15 @@ public enum ServerRunner {
         signal(SIGINT, SIG_DFL)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
+        switch options.cluster.role {
+        case .all: return runAll(options: options, environment: environment, signals: &signals, log: log)
+        case .storage: return runStorageNode(options: options, environment: environment, signals: &signals, log: log)
+        case .gateway: return runGateway(options: options, environment: environment, signals: &signals, log: log)
+        }
+    }
+
+    /// The embedded form: the store, the service and the access layer in this process.
+    private static func runAll(options: ServerOptions, environment: [String: String], signals: inout sigset_t, log: ServerLog) -> Int32 {
         log.info("starting", "pid=\(getpid()) data=\(options.dataDirectory) durability=\(options.durability) protocol_version=\(ProtocolConstants.protocolVersion)")
 
         guard let (store, service, push) = openStoreAndService(options: options, environment: environment, log: log) else {
@@ -70,16 +81,59 @@ public enum ServerRunner {
 
     /// The secret, the store and the service; logs and returns nil on failure.
     private static func openStoreAndService(options: ServerOptions, environment: [String: String], log: ServerLog) -> (MailboxStore, MessagingService, PushRuntime)? {
-        let secret: [UInt8]
+        guard let secret = loadSecret(options: options, environment: environment, log: log),
+              let store = openStore(options: options, log: log) else { return nil }
+        guard let filter = makeContentFilter(options: options, log: log) else {
+            try? store.close()
+            return nil
+        }
+        var configuration = options.service
+        configuration.messageBodySizeMax = min(configuration.messageBodySizeMax, store.options.payloadBytesMax)
+        logServiceConfiguration(configuration, options: options, log: log)
+        let push: PushRuntime
+        do {
+            push = try PushRuntime.start(options: options.push, dataDirectory: options.dataDirectory, log: log)
+        } catch {
+            log.error("push_failed", "error=\"\(error)\"")
+            try? store.close()
+            return nil
+        }
+        let service = MessagingService(store: store, tokens: TokenAuthority(secret: secret), configuration: configuration,
+                                       contentFilter: filter, offlinePush: push.gateway, log: log)
+        return (store, service, push)
+    }
+
+    /// The content filter the options describe; logs and returns nil when a pattern is invalid.
+    static func makeContentFilter(options: ServerOptions, log: ServerLog) -> (any ContentFilter)? {
+        do {
+            let keywords = try KeywordContentFilter(keywords: options.filterKeywords, patterns: options.filterPatterns)
+            return keywords.isEmpty ? AcceptAllContentFilter() : keywords
+        } catch {
+            log.error("filter_failed", "error=\"\(error)\"")
+            return nil
+        }
+    }
+
+    static func logServiceConfiguration(_ configuration: ServiceConfiguration, options: ServerOptions, log: ServerLog) {
+        log.info("service_configured", "send_rate=\"\(configuration.sendRate)\" message_bytes_max=\(configuration.messageBodySizeMax) pull_limit_max=\(configuration.pullLimitMax) content_filter=\(options.filterKeywords.count + options.filterPatterns.count)")
+    }
+
+    /// Creates the data directory and loads the token secret (SEQBOX_SECRET or DATA/secret);
+    /// logs and returns nil on failure.
+    static func loadSecret(options: ServerOptions, environment: [String: String], log: ServerLog) -> [UInt8]? {
         do {
             try createDirectory(options.dataDirectory)
             let loaded = try ServerSecret.load(dataDirectory: options.dataDirectory, environment: environment)
-            secret = loaded.secret
             log.info("secret_loaded", "source=\(loaded.source)")
+            return loaded.secret
         } catch {
             log.error("secret_failed", "error=\"\(error)\"")
             return nil
         }
+    }
+
+    /// Opens (and recovers) the store under the data directory; logs and returns nil on failure.
+    static func openStore(options: ServerOptions, log: ServerLog) -> MailboxStore? {
         var storeOptions = StoreOptions()
         storeOptions.durability = options.durability
         if let segmentBytes = options.segmentBytes { storeOptions.segmentBytes = segmentBytes }
@@ -92,29 +146,7 @@ public enum ServerRunner {
         }
         let report = store.recoveryReport
         log.log(report.isClean ? .info : .warning, "recovery", "clean=\(report.isClean) \(report)")
-        let filter: any ContentFilter
-        do {
-            let keywords = try KeywordContentFilter(keywords: options.filterKeywords, patterns: options.filterPatterns)
-            filter = keywords.isEmpty ? AcceptAllContentFilter() : keywords
-        } catch {
-            log.error("filter_failed", "error=\"\(error)\"")
-            try? store.close()
-            return nil
-        }
-        var configuration = options.service
-        configuration.messageBodySizeMax = min(configuration.messageBodySizeMax, store.options.payloadBytesMax)
-        log.info("service_configured", "send_rate=\"\(configuration.sendRate)\" message_bytes_max=\(configuration.messageBodySizeMax) pull_limit_max=\(configuration.pullLimitMax) content_filter=\(options.filterKeywords.count + options.filterPatterns.count)")
-        let push: PushRuntime
-        do {
-            push = try PushRuntime.start(options: options.push, dataDirectory: options.dataDirectory, log: log)
-        } catch {
-            log.error("push_failed", "error=\"\(error)\"")
-            try? store.close()
-            return nil
-        }
-        let service = MessagingService(store: store, tokens: TokenAuthority(secret: secret), configuration: configuration,
-                                       contentFilter: filter, offlinePush: push.gateway, log: log)
-        return (store, service, push)
+        return store
     }
 
     /// The access layer's settings from the options; the values HELLO_OK advertises agree with
@@ -143,7 +175,7 @@ public enum ServerRunner {
 
     // MARK: Process plumbing
 
-    private static func shutdownSignals() -> sigset_t {
+    static func shutdownSignals() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGTERM)
@@ -151,13 +183,13 @@ public enum ServerRunner {
         return set
     }
 
-    private static func waitForSignal(_ set: inout sigset_t) -> Int32 {
+    static func waitForSignal(_ set: inout sigset_t) -> Int32 {
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 {}
         return received
     }
 
-    private static func signalName(_ number: Int32) -> String {
+    static func signalName(_ number: Int32) -> String {
         switch number {
         case SIGTERM: "SIGTERM"
         case SIGINT: "SIGINT"
@@ -166,7 +198,7 @@ public enum ServerRunner {
     }
 
     /// Writes the port atomically (a temporary file renamed over `path`).
-    private static func writePortFile(_ path: String, port: UInt16) -> Bool {
+    static func writePortFile(_ path: String, port: UInt16) -> Bool {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return false }

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SeqboxProtocol
+import SeqboxStore
+
+extension ServerRunner {
+    /// Requests a gateway connection may have unanswered on a storage node, unless
+    /// `--requests-in-flight-max` says otherwise: gateways pipeline many users' requests on few
+    /// connections.
+    static let storageRequestsInFlightMax = 4_096
+    /// Output bound of a gateway connection on a storage node, unless `--output-buffer-bytes`
+    /// says otherwise: room for many pipelined answers (a few connections per gateway).
+    static let storageOutputBufferBytesMax = 64 << 20
+
+    /// `--role storage`: the store under the data directory, served over the storage RPC
+    /// (PROTOCOL.md §14). SIGTERM/SIGINT: refuse new writes, let writes in flight complete and
+    /// their answers go out, GOODBYE and close the gateway connections, close the store.
+    static func runStorageNode(options: ServerOptions, environment: [String: String], signals: inout sigset_t, log: ServerLog) -> Int32 {
+        log.info("starting", "pid=\(getpid()) role=storage data=\(options.dataDirectory) durability=\(options.durability) protocol_version=\(ProtocolConstants.protocolVersion)")
+        guard let secret = loadSecret(options: options, environment: environment, log: log),
+              let store = openStore(options: options, log: log) else { return exitStartFailure }
+        var configuration = StorageNodeConfiguration()
+        configuration.pullLimitMax = min(store.options.readLimitMax, ProtocolConstants.pullLimitMax)
+        configuration.retryAfterMs = options.service.retryAfterUnavailableMs
+        let handler = StorageNodeHandler(store: store, tokens: TokenAuthority(secret: secret), configuration: configuration, log: log)
+        let access = AccessServer(configuration: storageAccessConfiguration(options: options, pullLimitMax: configuration.pullLimitMax, log: log),
+                                  handler: handler)
+        do {
+            try access.start()
+        } catch {
+            log.error("listen_failed", "address=\(options.host):\(options.port) error=\"\(error)\"")
+            try? store.close()
+            return exitStartFailure
+        }
+        let port = access.boundPort
+        log.info("listening", "role=storage address=\(options.host):\(port) port=\(port) event_loops=\(access.configuration.eventLoopCount) requests_in_flight_max=\(access.configuration.requestsInFlightMax)")
+        if let portFile = options.portFile, !writePortFile(portFile, port: port) {
+            log.error("port_file_failed", "path=\(portFile)")
+        }
+
+        let received = waitForSignal(&signals)
+        log.info("shutdown_begin", "signal=\(signalName(received)) gateways=\(handler.gatewayConnectionCount) writes_in_flight=\(handler.writesInFlight.load(ordering: .relaxed))")
+        handler.beginShutdown()
+        if !handler.waitForWritesInFlight(timeoutMs: options.shutdownTimeoutMs) {
+            log.warning("shutdown_writes_pending", "writes_in_flight=\(handler.writesInFlight.load(ordering: .relaxed)) timeout_ms=\(options.shutdownTimeoutMs)")
+        }
+        access.stop()
+        var status: Int32 = 0
+        do {
+            try store.close()
+            log.info("store_closed", "directory=\(options.dataDirectory)")
+        } catch {
+            log.error("store_close_failed", "error=\"\(error)\"")
+            status = exitStartFailure
+        }
+        let counters = handler.counters
+        log.info("shutdown_complete", "storage_requests=\(counters.requests.load(ordering: .relaxed)) append_groups=\(counters.appendGroups.load(ordering: .relaxed)) refused=\(counters.refused.load(ordering: .relaxed)) \(access.statistics.logFields)")
+        return status
+    }
+
+    /// The access layer of a storage node: the protocol's largest frames both ways (a
+    /// STORE_APPEND carries up to `storeAppendGroupsMax` groups), many requests in flight per
+    /// connection, a large output bound; the rest as the options say.
+    static func storageAccessConfiguration(options: ServerOptions, pullLimitMax: Int, log: ServerLog) -> AccessConfiguration {
+        var access = AccessConfiguration()
+        access.host = options.host
+        access.port = options.port
+        if let loops = options.eventLoops { access.eventLoopCount = loops }
+        if let connections = options.connectionsMax { access.connectionsMax = connections }
+        if let idle = options.idleTimeoutMs { access.idleTimeoutMs = idle }
+        if let heartbeat = options.heartbeatIntervalMs { access.heartbeatIntervalMs = heartbeat }
+        if let handshake = options.handshakeTimeoutMs { access.handshakeTimeoutMs = handshake }
+        access.requestsInFlightMax = options.requestsInFlightMax ?? storageRequestsInFlightMax
+        access.frameLimits = .protocolMaximum
+        access.sentFrameLengthMax = ProtocolConstants.frameLengthMax
+        access.pullLimitMax = pullLimitMax
+        access.shutdownReconnectAfterMs = options.service.shutdownReconnectAfterMs
+        access.overloadedRetryAfterMs = options.service.retryAfterUnavailableMs
+        access.outputBufferBytesMax = max(options.outputBufferBytesMax ?? storageOutputBufferBytesMax,
+                                          ProtocolConstants.lengthFieldSize + ProtocolConstants.frameLengthMax)
+        access.log = { line in log.info("access", "detail=\"\(line)\"") }
+        return access
+    }
+}
