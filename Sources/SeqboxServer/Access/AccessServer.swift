@@ -23,10 +23,10 @@ public final class AccessServer: @unchecked Sendable {
     /// The configuration as given.
     public let configuration: AccessConfiguration
     private let handler: any FrameHandler
-    private let phase = Mutex(Phase.created)
+    private let phase = PthreadLocked(Phase.created)
     private let shutdownBegun = Atomic<Bool>(false)
     /// Serializes joining: a second `waitUntilStopped` waits for the first.
-    private let joinLock = Mutex(false)
+    private let joinLock = PthreadLocked(false)
     // Written once by `start()` before any other thread can see them, then read only.
     private var loops: [EventLoop] = []
     private var threads: [LoopThread] = []

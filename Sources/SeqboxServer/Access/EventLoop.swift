@@ -31,7 +31,7 @@ final class EventLoop: @unchecked Sendable {
     let inbox: EventLoopInbox
     private let wakeup: EventFD
     /// Connections whose cross-thread call found the inbox full: closed on the loop next turn.
-    private let overloaded = Mutex<[(Connection, CloseReason?)]>([])
+    private let overloaded = PthreadLocked<[(Connection, CloseReason?)]>([])
     /// The loop thread's pthread_t, 0 before it starts and after it ends.
     private let threadIdentity = Atomic<UInt>(0)
     private let shutdownRequested = Atomic<Bool>(false)

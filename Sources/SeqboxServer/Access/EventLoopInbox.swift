@@ -47,7 +47,7 @@ final class EventLoopInbox: Sendable {
     let tasksMax: Int
     let bytesMax: Int
     private let wakeup: EventFD
-    private let state = Mutex(State())
+    private let state = PthreadLocked(State())
 
     init(tasksMax: Int, bytesMax: Int, wakeup: EventFD) {
         self.tasksMax = tasksMax

@@ -56,7 +56,7 @@ extension ServerRunner {
         backend.stop()
         let storage = backend.nodes.map(\.statistics)
         log.info("storage_clients_stopped", "nodes=\(backend.nodes.count) frames_sent=\(storage.reduce(0) { $0 + $1.framesSent }) append_groups_sent=\(storage.reduce(0) { $0 + $1.appendGroupsSent }) timed_out=\(storage.reduce(0) { $0 + $1.timedOut }) failed_fast=\(storage.reduce(0) { $0 + $1.failedFast }) reconnects=\(storage.reduce(0) { $0 + max(0, $1.handshakes - 1) })")
-        log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields)")
+        log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields) \(push.statistics)")
         return 0
     }
 

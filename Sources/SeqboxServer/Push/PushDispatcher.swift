@@ -76,7 +76,7 @@ final class PushDispatcher: Sendable {
     }
 
     let settings: Settings
-    private let state = Mutex(State())
+    private let state = PthreadLocked(State())
     private let store: PushStateStore
     /// Nil while the webhook URL is unusable: tips are kept (in the queue and the outbox,
     /// within the bound) and none is sent.

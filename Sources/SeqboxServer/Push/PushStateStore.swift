@@ -54,7 +54,7 @@ final class PushStateStore: Sendable {
         }
     }
 
-    private let shared: Mutex<Shared>
+    private let shared: PthreadLocked<Shared>
     private let writer: WriterSide
     private let queue = DispatchQueue(label: "seqbox.push.journal")
     private let log: ServerLog
@@ -85,7 +85,7 @@ final class PushStateStore: Sendable {
     }
 
     private init(state: PushDurableState, journal: PushJournal, rewriteNeeded: Bool, log: ServerLog, erasureDelayMs: Int) {
-        self.shared = Mutex(Shared(state: state))
+        self.shared = PthreadLocked(Shared(state: state))
         self.writer = WriterSide(journal: journal, rewriteNeeded: rewriteNeeded)
         self.log = log
         self.erasureDelayMs = erasureDelayMs

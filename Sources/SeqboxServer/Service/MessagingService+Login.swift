@@ -40,7 +40,10 @@ extension MessagingService {
                 counters.logins.add(1, ordering: .relaxed)
                 log.debug("login", "connection=\(connection.id) user=\(identity.user) device=\(identity.device) newest_seq=\(state.newestSeq) device_cursor=\(state.deviceCursor)")
                 connection.send(.loginOK(state), requestID: requestID)
-            case .failure(let report):
+            case .failure(var report):
+                // The session is live already; a login that cannot answer its state ends the
+                // connection, and the client logs in again after `retryAfterMs`.
+                report.closing = true
                 refuse(connection, requestID: requestID, report)
             }
         }

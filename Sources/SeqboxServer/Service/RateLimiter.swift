@@ -40,7 +40,7 @@ public final class RateLimiter: Sendable {
     /// Most keys tracked at once.
     public let keysMax: Int
     private let clock: @Sendable () -> UInt64
-    private let buckets: Mutex<[UInt64: Bucket]>
+    private let buckets: PthreadLocked<[UInt64: Bucket]>
 
     /// A limiter for `limit`, tracking at most `keysMax` keys; `clock` returns monotonic
     /// nanoseconds.
@@ -49,7 +49,7 @@ public final class RateLimiter: Sendable {
         self.limit = limit
         self.keysMax = keysMax
         self.clock = clock
-        self.buckets = Mutex([:])
+        self.buckets = PthreadLocked([:])
     }
 
     /// Keys currently tracked.

@@ -75,7 +75,7 @@ public enum ServerRunner {
             log.error("store_close_failed", "error=\"\(error)\"")
             status = exitStartFailure
         }
-        log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields)")
+        log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields) \(push.statistics)")
         return status
     }
 

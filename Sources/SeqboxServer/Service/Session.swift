@@ -24,7 +24,7 @@ final class Session: @unchecked Sendable {
     var identity: SessionIdentity?
     /// The tip a scheduled NOTIFY will carry, or nil when none is pending: at most one is
     /// pending, and it carries the newest tip scheduled before it is sent.
-    private let pendingTip = Mutex<Frame.Notify?>(nil)
+    private let pendingTip = PthreadLocked<Frame.Notify?>(nil)
 
     init(connection: any ConnectionHandle) {
         self.connection = connection

@@ -10,10 +10,10 @@ final class SessionRegistry: Sendable {
     static let userShardCount = 16
 
     private final class UserShard: Sendable {
-        let sessions = Mutex<[UserID: [Session]]>([:])
+        let sessions = PthreadLocked<[UserID: [Session]]>([:])
     }
 
-    private let byConnection = Mutex<[ConnectionID: Session]>([:])
+    private let byConnection = PthreadLocked<[ConnectionID: Session]>([:])
     private let userShards: [UserShard] = (0 ..< SessionRegistry.userShardCount).map { _ in UserShard() }
 
     private func shard(of user: UserID) -> UserShard {

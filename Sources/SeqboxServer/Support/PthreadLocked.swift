@@ -4,7 +4,7 @@ import Glibc
 
 /// A value guarded by a pthread mutex: `Synchronization.Mutex`'s shape, with synchronisation
 /// ThreadSanitizer understands (it does not see `Mutex`'s futex and reports false races), so
-/// the cluster code can be checked under TSan. Uncontended cost is the same order.
+/// the server can be checked under TSan (`make tsan`). Uncontended cost is the same order.
 final class PthreadLocked<Value>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var value: Value
@@ -20,7 +20,7 @@ final class PthreadLocked<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the value, the mutex held.
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+    func withLock<T, Failure: Error>(_ body: (inout Value) throws(Failure) -> T) throws(Failure) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
