@@ -383,7 +383,7 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testACrossThreadFloodIsAlsoCutOffAsASlowConsumer() throws {
-        let opened = Mutex<(any ConnectionHandle)?>(nil)
+        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
         let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
         let server = try startServer(handler: handler) { $0.outputBufferBytesMax = 2 << 20 }
         let slow = try AccessTestClient(port: server.boundPort, receiveBufferBytes: 4 << 10)
@@ -403,7 +403,7 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testAFullInboxFailsTheSendAndClosesTheConnectionAsOverloaded() throws {
-        let opened = Mutex<(any ConnectionHandle)?>(nil)
+        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
         let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
         let server = try startServer(handler: handler) {
             $0.eventLoopCount = 1
@@ -434,7 +434,7 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testCrossThreadSendsArriveInOrderPerThread() throws {
-        let opened = Mutex<(any ConnectionHandle)?>(nil)
+        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
         let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
         let server = try startServer(handler: handler)
         let client = try AccessTestClient(port: server.boundPort)
@@ -462,7 +462,7 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testExecuteRunsOnTheConnectionsLoop() throws {
-        let opened = Mutex<(any ConnectionHandle)?>(nil)
+        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
         let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
         let server = try startServer(handler: handler)
         let client = try AccessTestClient(port: server.boundPort)

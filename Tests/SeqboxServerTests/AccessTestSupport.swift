@@ -19,13 +19,13 @@ final class AccessRecordingHandler: FrameHandler {
 
     typealias Reaction = @Sendable (DecodedFrame, any ConnectionHandle) -> Void
 
-    private let state = Mutex<(events: [Event], handles: [ConnectionID: any ConnectionHandle])>(([], [:]))
+    private let state = PthreadLocked<(events: [Event], handles: [ConnectionID: any ConnectionHandle])>(([], [:]))
     private let reaction: Reaction?
     private let onOpen: (@Sendable (any ConnectionHandle) -> Void)?
     /// Calls that arrived off the connection's loop thread (must stay 0).
     let offLoopCalls = Atomic<Int>(0)
     /// The threads `connectionOpened` ran on.
-    private let openThreads = Mutex<Set<UInt>>([])
+    private let openThreads = PthreadLocked<Set<UInt>>([])
 
     init(reaction: Reaction? = nil, onOpen: (@Sendable (any ConnectionHandle) -> Void)? = nil) {
         self.onOpen = onOpen

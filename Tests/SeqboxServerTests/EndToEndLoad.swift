@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import SeqboxProtocol
 import Synchronization
+@testable import SeqboxServer
 import XCTest
 
 /// Several senders, each on its own thread and connection, sending pipelined messages to a few
@@ -34,7 +35,7 @@ final class SendLoad: Sendable {
     private let firstID: UInt64
     private let stopFlag = Atomic<Bool>(false)
     private let acknowledgedSoFar = Atomic<Int>(0)
-    private let outcomes = Mutex<[UInt64: SenderOutcome]>([:])
+    private let outcomes = PthreadLocked<[UInt64: SenderOutcome]>([:])
     private let group = DispatchGroup()
 
     init(port: UInt16, senders: [UInt64], recipients: [UInt64], firstID: UInt64) {

@@ -29,7 +29,7 @@ final class PushStateTests: XCTestCase {
 
     /// Registers and waits for the durable answer.
     private func register(_ store: PushStateStore, user: UInt64, device: UInt64, token: [UInt8], platform: PushPlatform = .apns) -> Bool {
-        let done = Mutex<Bool?>(nil)
+        let done = PthreadLocked<Bool?>(nil)
         store.register(user: UserID(user), device: PushDevice(device: DeviceID(device), platform: platform, token: token)) { ok in
             done.withLock { $0 = ok }
         }
@@ -41,7 +41,7 @@ final class PushStateTests: XCTestCase {
     }
 
     private func unregister(_ store: PushStateStore, user: UInt64, device: UInt64) -> Bool {
-        let done = Mutex<Bool?>(nil)
+        let done = PthreadLocked<Bool?>(nil)
         store.unregister(user: UserID(user), device: DeviceID(device)) { ok in done.withLock { $0 = ok } }
         for _ in 0 ..< 5000 {
             if let ok = done.withLock({ $0 }) { return ok }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+@testable import SeqboxServer
 
 /// A tiny HTTP/1.1 server for the offline push tests: listens on 127.0.0.1 on an ephemeral
 /// port, answers each request as its script says (a status, a status after a delay, or a stall
@@ -49,7 +50,7 @@ final class PushTestReceiver: @unchecked Sendable {
 
     private let listener: Int32
     let port: UInt16
-    private let state = Mutex(State())
+    private let state = PthreadLocked(State())
     /// Picks the answer to POST number `index` (0-based). HEAD and other methods get 200.
     private let script: @Sendable (Int, Request) -> Response
 

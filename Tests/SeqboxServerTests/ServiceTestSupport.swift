@@ -14,7 +14,7 @@ final class FakeConnection: ConnectionHandle, @unchecked Sendable {
     let id: ConnectionID
     let loop: DispatchQueue
     private let key = DispatchSpecificKey<UInt64>()
-    private let state = Mutex<(frames: [DecodedFrame], closed: CloseReason?)>(([], nil))
+    private let state = PthreadLocked<(frames: [DecodedFrame], closed: CloseReason?)>(([], nil))
 
     init(id: UInt64) {
         self.id = ConnectionID(rawValue: id)
@@ -156,9 +156,9 @@ final class ServiceHarness {
 
 /// Records what the offline push gateway was handed; keeps registrations in memory.
 final class RecordingOfflinePush: OfflinePushGateway {
-    private let tips = Mutex<[(user: UserID, seq: Seq, preview: [UInt8]?)]>([])
-    private let connected = Mutex<[UserID]>([])
-    private let devices = Mutex<[UserID: [DeviceID: (platform: PushPlatform, token: [UInt8])]]>([:])
+    private let tips = PthreadLocked<[(user: UserID, seq: Seq, preview: [UInt8]?)]>([])
+    private let connected = PthreadLocked<[UserID]>([])
+    private let devices = PthreadLocked<[UserID: [DeviceID: (platform: PushPlatform, token: [UInt8])]]>([:])
     let previewBytesMax: Int
 
     init(previewBytesMax: Int = 0) { self.previewBytesMax = previewBytesMax }
