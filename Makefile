@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libxxhash-dev libsqlite3-dev libssl-dev pkg-config redis-server
 DATA_DIR ?= ./data
 
-.PHONY: deps build release run test tsan asan bench clean
+.PHONY: deps build release run test tsan asan bench bench-e2e clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -30,13 +30,16 @@ test: deps
 	$(SWIFT) test --skip-build
 
 tsan: deps
-	$(SWIFT) test --sanitize=thread --filter Concurrency
+	$(SWIFT) test --sanitize=thread --filter "Concurrency|AccessLayer|ClusterStorageClient|ClusterTopology|PushDelivery"
 
 asan: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address
 
 bench: release
 	$(SWIFT) run -c release seqbox-bench store
+
+bench-e2e: release
+	$(SWIFT) run -c release seqbox-bench e2e --sweep
 
 clean:
 	rm -rf .build

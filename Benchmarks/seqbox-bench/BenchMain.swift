@@ -3,12 +3,15 @@ import Glibc
 #endif
 import FoundationEssentials
 
-/// The command line of `seqbox-bench`: `store` (the store benchmark, parent) and
-/// `store-child` (one scenario, started by `store`).
+/// The command line of `seqbox-bench`: `store` (the store benchmark, parent), `store-child`
+/// (one scenario, started by `store`), `e2e` (the end-to-end benchmark against seqboxd and
+/// Redis Streams) and `e2e-selfcheck` (its protocol code checked alone).
 enum BenchMain {
     static let usage = """
         usage: seqbox-bench store [options]        Seqbox vs SQLite, store level (see --help)
                seqbox-bench store-child SCENARIO   one scenario in this process (used by store)
+               seqbox-bench e2e [options]          Seqbox vs Redis Streams, end to end over TCP (see --help)
+               seqbox-bench e2e-selfcheck          checks the e2e benchmark's token, frame and RESP code
         """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -23,6 +26,10 @@ enum BenchMain {
             case "store-child":
                 try ChildCommand.run(Array(arguments.dropFirst()))
                 return 0
+            case "e2e":
+                return try E2EBenchmark.run(Array(arguments.dropFirst()))
+            case "e2e-selfcheck":
+                return try E2EBenchmark.runSelfCheck(Array(arguments.dropFirst()))
             default:
                 printError(usage)
                 return 2
