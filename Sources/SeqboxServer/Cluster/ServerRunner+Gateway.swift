@@ -31,26 +31,17 @@ extension ServerRunner {
         let service = MessagingService(backend: backend, tokens: tokens, configuration: configuration,
                                        contentFilter: filter, offlinePush: push.gateway, log: log)
         let access = AccessServer(configuration: accessConfiguration(options: options, service: service.configuration, log: log), handler: service)
-        do {
-            try access.start()
-        } catch {
-            log.error("listen_failed", "address=\(options.host):\(options.port) error=\"\(error)\"")
+        guard startListening(access, options: options, log: log, fields: {
+            "role=gateway event_loops=\($0.configuration.eventLoopCount) connections_max=\($0.effectiveConnectionsMax) storage_nodes=\(backend.nodes.count)"
+        }) else {
             push.stop()
             backend.stop()
             return exitStartFailure
         }
-        let port = access.boundPort
-        log.info("listening", "role=gateway address=\(options.host):\(port) port=\(port) event_loops=\(access.configuration.eventLoopCount) connections_max=\(access.effectiveConnectionsMax) storage_nodes=\(backend.nodes.count)")
-        if let portFile = options.portFile, !writePortFile(portFile, port: port) {
-            log.error("port_file_failed", "path=\(portFile)")
-        }
 
         let received = waitForSignal(&signals)
         log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writesInFlightCount)")
-        service.beginShutdown()
-        if !service.waitForWritesInFlight(timeoutMs: options.shutdownTimeoutMs) {
-            log.warning("shutdown_writes_pending", "writes_in_flight=\(service.writesInFlightCount) timeout_ms=\(options.shutdownTimeoutMs)")
-        }
+        drainWrites(service, options: options, log: log)
         access.stop()
         push.stop()
         backend.stop()

@@ -26,34 +26,18 @@ extension ServerRunner {
         let handler = StorageNodeHandler(store: store, tokens: TokenAuthority(secret: secret), configuration: configuration, log: log)
         let access = AccessServer(configuration: storageAccessConfiguration(options: options, pullLimitMax: configuration.pullLimitMax, log: log),
                                   handler: handler)
-        do {
-            try access.start()
-        } catch {
-            log.error("listen_failed", "address=\(options.host):\(options.port) error=\"\(error)\"")
+        guard startListening(access, options: options, log: log, fields: {
+            "role=storage event_loops=\($0.configuration.eventLoopCount) requests_in_flight_max=\($0.configuration.requestsInFlightMax)"
+        }) else {
             try? store.close()
             return exitStartFailure
         }
-        let port = access.boundPort
-        log.info("listening", "role=storage address=\(options.host):\(port) port=\(port) event_loops=\(access.configuration.eventLoopCount) requests_in_flight_max=\(access.configuration.requestsInFlightMax)")
-        if let portFile = options.portFile, !writePortFile(portFile, port: port) {
-            log.error("port_file_failed", "path=\(portFile)")
-        }
 
         let received = waitForSignal(&signals)
-        log.info("shutdown_begin", "signal=\(signalName(received)) gateways=\(handler.gatewayConnectionCount) writes_in_flight=\(handler.writesInFlight.load(ordering: .relaxed))")
-        handler.beginShutdown()
-        if !handler.waitForWritesInFlight(timeoutMs: options.shutdownTimeoutMs) {
-            log.warning("shutdown_writes_pending", "writes_in_flight=\(handler.writesInFlight.load(ordering: .relaxed)) timeout_ms=\(options.shutdownTimeoutMs)")
-        }
+        log.info("shutdown_begin", "signal=\(signalName(received)) gateways=\(handler.gatewayConnectionCount) writes_in_flight=\(handler.writesInFlightCount)")
+        drainWrites(handler, options: options, log: log)
         access.stop()
-        var status: Int32 = 0
-        do {
-            try store.close()
-            log.info("store_closed", "directory=\(options.dataDirectory)")
-        } catch {
-            log.error("store_close_failed", "error=\"\(error)\"")
-            status = exitStartFailure
-        }
+        let status = closeStore(store, options: options, log: log)
         let counters = handler.counters
         log.info("shutdown_complete", "storage_requests=\(counters.requests.load(ordering: .relaxed)) append_groups=\(counters.appendGroups.load(ordering: .relaxed)) refused=\(counters.refused.load(ordering: .relaxed)) \(access.statistics.logFields)")
         return status

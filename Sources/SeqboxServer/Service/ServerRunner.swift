@@ -46,35 +46,20 @@ public enum ServerRunner {
             return exitStartFailure
         }
         let access = AccessServer(configuration: accessConfiguration(options: options, service: service.configuration, log: log), handler: service)
-        do {
-            try access.start()
-        } catch {
-            log.error("listen_failed", "address=\(options.host):\(options.port) error=\"\(error)\"")
+        guard startListening(access, options: options, log: log, fields: {
+            "event_loops=\($0.configuration.eventLoopCount) connections_max=\($0.effectiveConnectionsMax)"
+        }) else {
+            push.stop()
             try? store.close()
             return exitStartFailure
-        }
-        let port = access.boundPort
-        log.info("listening", "address=\(options.host):\(port) port=\(port) event_loops=\(access.configuration.eventLoopCount) connections_max=\(access.effectiveConnectionsMax)")
-        if let portFile = options.portFile, !writePortFile(portFile, port: port) {
-            log.error("port_file_failed", "path=\(portFile)")
         }
 
         let received = waitForSignal(&signals)
         log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writesInFlightCount)")
-        service.beginShutdown()
-        if !service.waitForWritesInFlight(timeoutMs: options.shutdownTimeoutMs) {
-            log.warning("shutdown_writes_pending", "writes_in_flight=\(service.writesInFlightCount) timeout_ms=\(options.shutdownTimeoutMs)")
-        }
+        drainWrites(service, options: options, log: log)
         access.stop()
         push.stop()
-        var status: Int32 = 0
-        do {
-            try store.close()
-            log.info("store_closed", "directory=\(options.dataDirectory)")
-        } catch {
-            log.error("store_close_failed", "error=\"\(error)\"")
-            status = exitStartFailure
-        }
+        let status = closeStore(store, options: options, log: log)
         log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields) \(push.statistics)")
         return status
     }
