@@ -41,6 +41,7 @@ extension ClientCore {
         }
         for index in blockRequests.indices { blockRequests[index].requestID = nil }
         for index in historyRequests.indices { historyRequests[index].requestID = nil }
+        pushRequest?.requestID = nil
         pullRetryAt = 0
     }
 

@@ -81,6 +81,8 @@ extension ClientCore {
             append(.historyResult(id: id, .success(HistoryPage(
                 messages: [], hasMore: truncated.newestSeq >= truncated.firstSeq,
                 newestSeq: truncated.newestSeq, epoch: truncated.epoch, expiredBefore: truncated.firstSeq))))
+        case (.push(let id), .pushOK(let ok)):
+            pushAnswered(id: id, ok)
         case (.ping, .pong):
             connection!.pingInFlight = false
         default:
@@ -130,6 +132,8 @@ extension ClientCore {
                 historyRequests.remove(at: index)
                 append(.historyResult(id: id, .failure(.refused(report.code, report.message))))
             }
+        case .push(let id):
+            pushRefused(id: id, report, now: now)
         case .ping:
             connection!.pingInFlight = false
         }

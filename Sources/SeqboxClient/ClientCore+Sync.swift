@@ -136,11 +136,13 @@ extension ClientCore {
         }
     }
 
-    /// Everything that can go out now: sync requests, blocks, history reads, messages.
+    /// Everything that can go out now: sync requests, blocks, history reads, push
+    /// registration, messages.
     mutating func pump(now: UInt64) {
         guard connection != nil, isLoggedIn else { return }
         pumpSync(now: now)
         pumpBlocksAndHistory(now: now)
+        pumpPush(now: now)
         pumpSends(now: now)
     }
 

@@ -40,6 +40,7 @@ struct ClientCore: Sendable {
             case ack(UInt32)
             case block(id: UInt64)
             case history(id: UInt64)
+            case push(id: UInt64)
         }
 
         var kind: Kind
@@ -88,10 +89,20 @@ struct ClientCore: Sendable {
         var retryAt: UInt64 = 0
     }
 
+    /// A PUSH_REGISTER or PUSH_UNREGISTER the application asked for, until PUSH_OK or a
+    /// refusal. Only the newest one is kept: it is the device's wanted state.
+    struct PushRequest: Sendable {
+        var id: UInt64
+        /// `.pushRegister` or `.pushUnregister`.
+        var frame: Frame
+        var requestID: UInt32?
+        var retryAt: UInt64 = 0
+    }
+
     /// An ACK is sent during a long sync after this many PULL_OK batches (§10.1).
     static let ackEveryBatches = 8
     /// Requests kept free of SENDs within the server's `requestsInFlightMax` for PULL, ACK,
-    /// PING, BLOCK and history.
+    /// PING, BLOCK, history and push registration.
     static let requestsReservedForControl = 8
 
     let configuration: ClientConfiguration
@@ -119,6 +130,7 @@ struct ClientCore: Sendable {
     var pullRetryAt: UInt64 = 0
     var blockRequests: [BlockRequest] = []
     var historyRequests: [HistoryRequest] = []
+    var pushRequest: PushRequest?
     var nextLocalID: UInt64 = 1
     var pingNonce: UInt64 = 0
     /// Messages written at least once by this process (a later write is a resend).
@@ -175,6 +187,7 @@ struct ClientCore: Sendable {
         phase = .stopped
         for request in historyRequests { actions.append(.historyResult(id: request.id, .failure(.stopped))) }
         historyRequests.removeAll()
+        pushRequest = nil
         emit(.stopped(reason))
     }
 
@@ -245,6 +258,7 @@ struct ClientCore: Sendable {
             if pullRetryAt > 0 { consider(pullRetryAt) }
             consider(blockRequests.lazy.filter { $0.requestID == nil && $0.retryAt > 0 }.map(\.retryAt).min())
             consider(historyRequests.lazy.filter { $0.requestID == nil && $0.retryAt > 0 }.map(\.retryAt).min())
+            if let pushRequest, pushRequest.requestID == nil, pushRequest.retryAt > 0 { consider(pushRequest.retryAt) }
             return deadline
         case .idle, .stopped:
             return nil
@@ -319,7 +333,7 @@ struct ClientCore: Sendable {
         stateDirty = true
     }
 
-    private mutating func takeLocalID() -> UInt64 {
+    mutating func takeLocalID() -> UInt64 {
         defer { nextLocalID += 1 }
         return nextLocalID
     }

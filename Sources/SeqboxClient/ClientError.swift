@@ -25,6 +25,8 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case system(operation: String, errno: Int32)
     /// A configuration value out of range.
     case invalidConfiguration(String)
+    /// A push token that is empty or above `ProtocolConstants.pushTokenSizeMax` bytes.
+    case invalidPushToken(size: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -40,6 +42,7 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
             "the state file belongs to user \(user) device \(device)"
         case .system(let operation, let errno): "\(operation) failed: \(ClientError.errnoName(errno))"
         case .invalidConfiguration(let detail): "invalid configuration: \(detail)"
+        case .invalidPushToken(let size, let limit): "a push token of \(size) bytes is not within 1...\(limit)"
         }
     }
 

@@ -25,6 +25,11 @@ public enum ClientEvent: Equatable, Sendable {
     case blockChanged(user: UInt64, blocked: Bool)
     /// A BLOCK or UNBLOCK was refused.
     case blockFailed(user: UInt64, code: ErrorCode)
+    /// A push registration (or its removal) is durable on the server: `registered` tells
+    /// whether this device has a push token now.
+    case pushChanged(registered: Bool)
+    /// A push registration (or its removal) was refused.
+    case pushFailed(code: ErrorCode)
     /// The connection ended; the client reconnects by itself after `reconnectInMs`.
     case disconnected(DisconnectReason, reconnectInMs: UInt64)
     /// The client stopped for good: it will not reconnect (credentials refused, replaced by

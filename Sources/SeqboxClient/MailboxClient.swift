@@ -153,6 +153,22 @@ public final class MailboxClient: Sendable {
         wake()
     }
 
+    /// Registers this device's push token, so the server can wake it while it is offline
+    /// (PROTOCOL.md §5.19). Sent after every login until the server answers, replacing any
+    /// push request not yet answered; `.pushChanged(registered: true)` (or `.pushFailed`)
+    /// follows. Kept in memory only: register again after each `start()`.
+    public func registerPush(platform: PushPlatform, token: [UInt8]) throws(ClientError) {
+        try core.withLock { (core: inout ClientCore) throws(ClientError) in try core.enqueuePushRegister(platform: platform, token: token) }
+        wake()
+    }
+
+    /// Removes this device's push token (PROTOCOL.md §5.20), e.g. when the user logs out;
+    /// `.pushChanged(registered: false)` (or `.pushFailed`) follows.
+    public func unregisterPush() throws(ClientError) {
+        try core.withLock { (core: inout ClientCore) throws(ClientError) in try core.enqueuePushUnregister() }
+        wake()
+    }
+
     /// Reads up to `limit` records after `after` from the server, without delivering them or
     /// moving the held seq. `completion` runs on the client's thread.
     public func history(

@@ -29,7 +29,8 @@ struct CLIOptions {
                            (default ./seqbox-U-D.state)               [SEQBOX_STATE]
       --full-history       a device seen for the first time starts at the oldest message
                            instead of the first one no other device of yours has seen
-      --timeout-s S        how long send, block, unblock and history wait (default \(defaultTimeoutSeconds))
+      --timeout-s S        how long a command waits for the server's answer
+                           (default \(defaultTimeoutSeconds))
       --help               help for the command
     """
 

@@ -51,6 +51,8 @@ enum Output {
             return ("-- the mailbox epoch changed from \(old) to \(new): history may be incomplete --", false)
         case .blockChanged(let user, let blocked): return ("\(blocked ? "blocked" : "unblocked") \(user)", false)
         case .blockFailed(let user, let code): return ("could not change the block of \(user): \(code)", false)
+        case .pushChanged(let registered): return (registered ? "push token registered" : "push token unregistered", false)
+        case .pushFailed(let code): return ("could not change the push token: \(code)", false)
         case .disconnected(let reason, let delay): return ("(disconnected: \(reason); reconnecting in \(delay) ms)", true)
         case .stopped(let reason): return reason == .requested ? nil : ("(stopped: \(reason))", true)
         }

@@ -1,7 +1,8 @@
 import SeqboxClient
 import SeqboxProtocol
 
-/// `seqbox history`, `seqbox block`, `seqbox unblock`: one request on a short connection of
+/// `seqbox history`, `seqbox block`, `seqbox unblock`, `seqbox push-register`,
+/// `seqbox push-unregister`: one request on a short connection of
 /// their own that neither syncs nor sends, so nothing is taken from the mailbox unseen.
 enum RequestCommands {
     static let historyHelp = """
@@ -20,6 +21,16 @@ enum RequestCommands {
     Refuses (or accepts again) messages from user U. Their sends fail with `blocked`.
     Note: it logs in as this device, replacing a `listen` of the same device (in `chat`, type
     /block U instead).
+    """
+
+    static let pushHelp = """
+    usage: seqbox push-register --platform apns|fcm --push-token TOKEN
+           seqbox push-unregister
+
+    Registers (or removes) this device's push token, so the server can wake the device while
+    it is offline. TOKEN is hex for apns (the device token's bytes) and the text itself for
+    fcm. (--token stays the login token.)
+    Note: it logs in as this device, replacing a `listen` of the same device.
     """
 
     static func history(_ options: CLIOptions) throws(CLIError) {
@@ -95,6 +106,59 @@ enum RequestCommands {
         case nil: throw CLIError.failed("no answer within \(options.timeoutSeconds) s")
         }
     }
+
+    static func push(_ options: CLIOptions, register: Bool) throws(CLIError) {
+        var platform: PushPlatform?
+        var tokenText: String?
+        var index = 0
+        while index < options.rest.count {
+            guard register, index + 1 < options.rest.count else { throw CLIError.usage("unexpected \(options.rest[index])") }
+            switch options.rest[index] {
+            case "--platform":
+                let name = options.rest[index + 1]
+                guard let value = PushPlatform.allCases.first(where: { $0.description == name }) else {
+                    throw CLIError.usage("--platform wants apns or fcm, got \(name)")
+                }
+                platform = value
+            case "--push-token": tokenText = options.rest[index + 1]
+            default: throw CLIError.usage("unexpected \(options.rest[index])")
+            }
+            index += 2
+        }
+        var token: [UInt8] = []
+        if register {
+            guard let platform else { throw CLIError.usage("--platform apns|fcm is required") }
+            guard let tokenText, !tokenText.isEmpty else { throw CLIError.usage("--push-token TOKEN is required") }
+            token = platform == .apns ? try CLIOptions.hex(tokenText, "--push-token") : Array(tokenText.utf8)
+        }
+        let outcome = Outcome<PushOutcome>()
+        let client = try ClientFactory.requestClient(options) { event in
+            switch event {
+            case .pushChanged(let registered): outcome.settle(.changed(registered: registered))
+            case .pushFailed(let code): outcome.settle(.refused("\(code)"))
+            case .stopped(let reason) where reason != .requested: outcome.settle(.refused("\(reason)"))
+            default: break
+            }
+        }
+        try ClientFactory.start(client)
+        defer { client.stop() }
+        do {
+            if register, let platform { try client.registerPush(platform: platform, token: token) } else { try client.unregisterPush() }
+        } catch {
+            throw CLIError.failed("\(error)")
+        }
+        switch outcome.wait(seconds: options.timeoutSeconds) {
+        case .changed(let registered)?: Output.line(registered ? "push token registered" : "push token unregistered")
+        case .refused(let reason)?: throw CLIError.failed(reason)
+        case nil: throw CLIError.failed("no answer within \(options.timeoutSeconds) s")
+        }
+    }
+}
+
+/// The answer to a PUSH_REGISTER or PUSH_UNREGISTER.
+enum PushOutcome: Sendable {
+    case changed(registered: Bool)
+    case refused(String)
 }
 
 /// The answer to a BLOCK or UNBLOCK.

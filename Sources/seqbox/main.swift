@@ -14,6 +14,8 @@ enum SeqboxCommand {
       chat --with U         listen, and send each line you type to U
       history --after N     print the records after seq N
       block U, unblock U    refuse or accept messages from U again
+      push-register --platform apns|fcm --push-token TOKEN
+      push-unregister       register (or remove) this device's offline-push token
 
     `seqbox COMMAND --help` tells more.
 
@@ -32,6 +34,7 @@ enum SeqboxCommand {
         case "chat": commandHelp = ListenCommand.chatHelp
         case "history": commandHelp = RequestCommands.historyHelp
         case "block", "unblock": commandHelp = RequestCommands.blockHelp
+        case "push-register", "push-unregister": commandHelp = RequestCommands.pushHelp
         default:
             Output.error("seqbox: unknown command \(command) (try seqbox --help)")
             return 2
@@ -48,6 +51,8 @@ enum SeqboxCommand {
             case "chat": try runChat(options)
             case "history": try RequestCommands.history(options)
             case "block": try RequestCommands.block(options, blocked: true)
+            case "push-register": try RequestCommands.push(options, register: true)
+            case "push-unregister": try RequestCommands.push(options, register: false)
             default: try RequestCommands.block(options, blocked: false)
             }
             return 0

@@ -75,6 +75,21 @@ final class SeqboxCLITests: XCTestCase {
         XCTAssertEqual(try seqbox(user: 2, ["send", "--to", "1", "thanks"]).status, 0)
     }
 
+    func testPushTokenIsRegisteredAndUnregistered() throws {
+        try startServer()
+        let apns = try seqbox(user: 1, ["push-register", "--platform", "apns", "--push-token", String(repeating: "0a1b", count: 16)])
+        XCTAssertEqual(apns.status, 0, apns.output)
+        XCTAssertTrue(apns.output.contains("push token registered"), apns.output)
+        let fcm = try seqbox(user: 1, ["push-register", "--platform", "fcm", "--push-token", "fcm:registration-token"], device: 2)
+        XCTAssertEqual(fcm.status, 0, fcm.output)
+        XCTAssertTrue(fcm.output.contains("push token registered"), fcm.output)
+        let removed = try seqbox(user: 1, ["push-unregister"])
+        XCTAssertEqual(removed.status, 0, removed.output)
+        XCTAssertTrue(removed.output.contains("push token unregistered"), removed.output)
+        let notHex = try seqbox(user: 1, ["push-register", "--platform", "apns", "--push-token", "xyz"])
+        XCTAssertEqual(notHex.status, 2, "an apns token that is not hex is a usage error: \(notHex.output)")
+    }
+
     func testMessageQueuedWhileTheServerIsDownIsDeliveredOnceByTheNextCommand() throws {
         try startServer()
         let port = processes.serverPort
