@@ -180,6 +180,34 @@ final class ClusterStorageClientTests: XCTestCase {
         client.stop()
         XCTAssertEqual(outcomes.withLock { $0.filter { $0 == .unavailable }.count }, 7, "stopping answers everything")
     }
+
+    func testQueuedAppendsBeyondTheByteBoundAreOverloaded() throws {
+        let silent = AccessServer(configuration: accessConfiguration(requestsInFlightMax: 1), handler: SilentNodeHandler(tokens: Self.tokens))
+        try silent.start()
+        servers.append(silent)
+        let client = try startClient(port: silent.boundPort) {
+            $0.queuedBytesMax = 100_000
+            $0.requestTimeoutMs = 60_000
+        }
+        let connected = try wait { done in client.request(.storeStats(Frame.StoreStats())) { done($0) } }
+        XCTAssertEqual(connected.map(\.type), .success(.storeStatsOK), "the silent node answers STORE_STATS only")
+        // Occupy the node's single in-flight slot, so every later request stays queued.
+        client.request(.storeNewest(Frame.StoreNewest(user: 1))) { _ in }
+        usleep(50_000)
+        let outcomes = PthreadLocked<[ErrorCode]>([])
+        for id in 1 ... 5 {
+            let message = StoreMessage(user: UInt64(10 + id), sender: 2, device: 1, clientMessageID: UInt64(id), timestampMs: 1,
+                                       outgoing: false, body: [UInt8](repeating: 0x61, count: 40_000))
+            client.append(StoreAppendGroup(refuseIfBlocked: false, messages: [message])) { result in
+                if case .failure(let report) = result { outcomes.withLock { $0.append(report.code) } }
+            }
+        }
+        // 40 kB each against a 100 kB bound: two wait, the other three are refused at once.
+        XCTAssertEqual(outcomes.withLock { $0 }, [.overloaded, .overloaded, .overloaded])
+        XCTAssertEqual(client.pendingBytes.load(ordering: .relaxed), 80_000, "the refused bodies are not counted")
+        client.stop()
+        XCTAssertEqual(client.pendingBytes.load(ordering: .relaxed), 0, "stopping releases every queued body")
+    }
 }
 
 /// A storage node that completes the handshake and answers STORE_STATS, and never answers

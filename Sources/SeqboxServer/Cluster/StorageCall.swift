@@ -26,10 +26,18 @@ final class StorageCall: @unchecked Sendable {
     private(set) var payload: Payload?
     private var completion: Completion?
 
+    /// Message body bytes the payload holds while queued (the queue's byte bound).
+    let bodyBytes: Int
+
     init(payload: Payload, completion: Completion, deadlineMs: Int64) {
         self.payload = payload
         self.completion = completion
         self.deadlineMs = deadlineMs
+        if case .append(let group) = payload {
+            bodyBytes = group.messages.reduce(0) { $0 + $1.body.count }
+        } else {
+            bodyBytes = 0
+        }
     }
 
     var isAnswered: Bool { completion == nil }

@@ -3,7 +3,8 @@ import SeqboxStore
 
 /// The bounds and timers of a gateway's `StorageNodeClient` (one per storage node). Every
 /// resource it holds is bounded by one of these: connections, queued requests, requests in
-/// flight (the node's advertised `requestsInFlightMax`), output bytes per connection.
+/// flight (the node's advertised `requestsInFlightMax`), queued body bytes, output bytes per
+/// connection.
 public struct StorageClientConfiguration: Sendable {
     /// TCP connections to the node (each pipelines up to the node's `requestsInFlightMax`).
     public var connections = 1
@@ -16,6 +17,9 @@ public struct StorageClientConfiguration: Sendable {
     public var requestTimeoutMs = 2_000
     /// Requests queued and not yet sent, at most; beyond it requests answer `overloaded`.
     public var queuedRequestsMax = 65_536
+    /// Message body bytes those queued requests may hold, at most (a flood of large SENDs is
+    /// answered `overloaded` before it fills the gateway's memory).
+    public var queuedBytesMax = 64 << 20
     /// Encoded bytes waiting to be written on one connection, at most; beyond it requests wait
     /// in the queue (TCP pushes back on the gateway, and the queue bound on its callers).
     public var outputBufferBytesMax = 8 << 20
@@ -41,7 +45,7 @@ public struct StorageClientConfiguration: Sendable {
     func validate() {
         precondition(connections >= 1, "at least one connection per node")
         precondition(connectTimeoutMs >= 1 && handshakeTimeoutMs >= 1 && requestTimeoutMs >= 1, "timeouts")
-        precondition(queuedRequestsMax >= 1, "queue bound")
+        precondition(queuedRequestsMax >= 1 && queuedBytesMax >= 1, "queue bounds")
         precondition(outputBufferBytesMax >= ProtocolConstants.lengthFieldSize + ProtocolConstants.frameLengthMax, "the output buffer must hold one largest frame")
         precondition(reconnectBackoffInitialMs >= 1 && reconnectBackoffMaxMs >= reconnectBackoffInitialMs, "backoff")
         precondition(heartbeatIntervalMs >= 1 && receiveBytesPerTurnMax >= 1, "heartbeat and receive bounds")

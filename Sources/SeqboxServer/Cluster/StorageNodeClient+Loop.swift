@@ -92,7 +92,7 @@ extension StorageNodeClient {
         // Requests that found no connection in time.
         while let first = waiting.first, first.deadlineMs <= nowMs {
             waiting.removeFirst()
-            pendingCount.subtract(1, ordering: .relaxed)
+            released(first)
             counters.timedOut.add(1, ordering: .relaxed)
             first.fail(unavailable("no connection to storage node \(endpoint) within \(configuration.requestTimeoutMs) ms"))
         }
@@ -126,7 +126,7 @@ extension StorageNodeClient {
         if nodeDown.load(ordering: .relaxed) && !connections.contains(where: \.isReady) {
             while !waiting.isEmpty {
                 let call = waiting.removeFirst()
-                pendingCount.subtract(1, ordering: .relaxed)
+                released(call)
                 counters.failedFast.add(1, ordering: .relaxed)
                 call.fail(unavailable("storage node \(endpoint) is down"))
             }
@@ -137,7 +137,7 @@ extension StorageNodeClient {
         packing: while let call = waiting.first {
             guard let payload = call.payload, !call.isAnswered else {
                 waiting.removeFirst()
-                pendingCount.subtract(1, ordering: .relaxed)
+                released(call)
                 continue
             }
             switch payload {
@@ -152,12 +152,12 @@ extension StorageNodeClient {
                     batchConnection = connection
                 }
                 waiting.removeFirst()
-                pendingCount.subtract(1, ordering: .relaxed)
+                released(call)
                 batch.add(group, size: size, call: call)
             case .request(let frame):
                 guard let connection = connectionWithRoom(reservedOn: batchConnection) else { break packing }
                 waiting.removeFirst()
-                pendingCount.subtract(1, ordering: .relaxed)
+                released(call)
                 let id = connection.takeRequestID()
                 connection.inFlight[id] = .request(call)
                 connection.sent.append(call)
@@ -214,11 +214,12 @@ extension StorageNodeClient {
             connection.phase = .idle(retryAtMs: .max)
         }
         while !waiting.isEmpty {
-            pendingCount.subtract(1, ordering: .relaxed)
-            waiting.removeFirst().fail(report)
+            let call = waiting.removeFirst()
+            released(call)
+            call.fail(report)
         }
         for call in closeQueue() {
-            pendingCount.subtract(1, ordering: .relaxed)
+            released(call)
             call.fail(report)
         }
     }

@@ -36,6 +36,8 @@ public final class StorageNodeClient: @unchecked Sendable {
     private let queue = PthreadLocked(Inbox())
     /// Requests queued or waiting for a connection (not yet sent).
     let pendingCount = Atomic<Int>(0)
+    /// Message body bytes those requests hold.
+    let pendingBytes = Atomic<Int>(0)
     /// True while no connection is up after a failure: requests fail fast.
     let nodeDown = Atomic<Bool>(false)
     let stopRequested = Atomic<Bool>(false)
@@ -139,8 +141,11 @@ public final class StorageNodeClient: @unchecked Sendable {
             counters.failedFast.add(1, ordering: .relaxed)
             return call.fail(unavailable("storage node \(endpoint) is down"))
         }
-        guard pendingCount.add(1, ordering: .relaxed).newValue <= configuration.queuedRequestsMax else {
-            pendingCount.subtract(1, ordering: .relaxed)
+        let count = pendingCount.add(1, ordering: .relaxed).newValue
+        let bytes = pendingBytes.add(call.bodyBytes, ordering: .relaxed).newValue
+        // One request is always admitted when none waits, however large (it fits a frame).
+        guard count <= configuration.queuedRequestsMax, bytes <= configuration.queuedBytesMax || count == 1 else {
+            released(call)
             counters.overloaded.add(1, ordering: .relaxed)
             return call.fail(Frame.ErrorReport(code: .overloaded, retryAfterMs: configuration.retryAfterMs,
                                                message: "too many requests queued for storage node \(endpoint)"))
@@ -152,9 +157,15 @@ public final class StorageNodeClient: @unchecked Sendable {
             return true
         }
         if !accepted {
-            pendingCount.subtract(1, ordering: .relaxed)
+            released(call)
             call.fail(unavailable("gateway stopping"))
         }
+    }
+
+    /// `call` left the queue (sent, answered or failed): it no longer counts against the bounds.
+    func released(_ call: StorageCall) {
+        pendingCount.subtract(1, ordering: .relaxed)
+        pendingBytes.subtract(call.bodyBytes, ordering: .relaxed)
     }
 
     // MARK: For the I/O thread
