@@ -341,6 +341,7 @@ public final class MailboxStore: @unchecked Sendable {
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { argument in
             let store = Unmanaged<MailboxStore>.fromOpaque(argument!).takeRetainedValue()
+            ThreadName.set("seqbox-writer")
             store.writerLoop()
             return nil
         }, box.toOpaque())

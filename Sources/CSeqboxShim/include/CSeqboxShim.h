@@ -22,6 +22,10 @@ int shim_eventfd_nonblocking(unsigned int initial);
 /// epoll_create1(EPOLL_CLOEXEC). Returns the fd or -1 (errno set).
 int shim_epoll_create(void);
 
+/// pthread_setname_np(3) for the calling thread: `name` (at most 15 bytes are kept) shows in
+/// top, perf and /proc/PID/task/TID/comm. Returns 0 or an error number.
+int shim_set_thread_name(const char *name);
+
 /// The current thread's errno (read immediately after a failing call).
 int shim_errno(void);
 

@@ -128,6 +128,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// The loop thread's body: runs until shutdown completes, then releases its descriptors.
     func run() {
+        ThreadName.set("seqbox-loop-\(index)")
         threadIdentity.store(UInt(pthread_self()), ordering: .releasing)
         nowMs = MonotonicClock.nowMs()
         var nextTickMs = nowMs + Int64(configuration.tickIntervalMs)

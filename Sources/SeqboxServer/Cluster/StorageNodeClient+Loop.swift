@@ -7,6 +7,7 @@ extension StorageNodeClient {
     /// (connect and handshake deadlines, reconnects, heartbeats, request timeouts) → pack the
     /// waiting requests into frames → flush every connection with one send(2) each.
     func run() {
+        ThreadName.set("seqbox-node-\(nodeIndex)")
         while !stopRequested.load(ordering: .acquiring) {
             var nowMs = MonotonicClock.nowMs()
             let waitMs = max(0, min(nextWakeMs(nowMs: nowMs), nowMs + StorageNodeClient.idleWaitMs) - nowMs)
