@@ -9,12 +9,12 @@ enum E2EBenchmark {
     static func run(_ arguments: [String]) throws -> Int32 {
         let config = try E2EConfig(arguments)
         SpawnedProcesses.installSignalForwarding()
-        let redisEngines = config.engines.filter { $0 != .seqbox }
+        let redisEngines = config.engines.filter { !$0.isSeqbox }
         if !redisEngines.isEmpty && config.redisServer == nil && ServiceProcess.findOnPath("redis-server") == nil {
             throw BenchError("redis-server is not on PATH (needed for \(redisEngines.map(\.rawValue).joined(separator: ", "))): "
                 + "install Debian's redis-server package (`make deps` does), pass --redis-server PATH, or use --engines seqbox")
         }
-        let seqboxd = config.engines.contains(.seqbox) && config.server == nil ? try SeqboxServerProcess.executablePath() : nil
+        let seqboxd = config.engines.contains(where: \.isSeqbox) && config.server == nil ? try SeqboxServerProcess.executablePath() : nil
 
         try FileTree.createDirectory(config.directory)
         defer { if !config.keepData { FileTree.remove(config.directory) } }

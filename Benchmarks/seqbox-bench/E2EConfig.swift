@@ -11,18 +11,28 @@ enum E2EEngine: String, Codable, CaseIterable {
     /// Redis Streams, AOF with `appendfsync everysec`: up to a second of answered appends can
     /// be lost in a crash.
     case redisEverysec = "redis-everysec"
+    /// Seqbox split in two roles: a gateway (`--role gateway`) in front of two storage nodes
+    /// (`--role storage`), three processes on the same machine. Not run unless named.
+    case seqboxCluster = "seqbox-cluster"
+
+    /// What runs when `--engines` is not given.
+    static let defaults: [E2EEngine] = [.seqbox, .redisAlways, .redisEverysec]
 
     var title: String {
         switch self {
         case .seqbox: "Seqbox"
         case .redisAlways: "Redis always"
         case .redisEverysec: "Redis everysec"
+        case .seqboxCluster: "Seqbox gateway + 2 nodes"
         }
     }
 
+    /// Whether the engine is a `seqboxd` (speaks the Seqbox protocol) rather than Redis.
+    var isSeqbox: Bool { self == .seqbox || self == .seqboxCluster }
+
     var appendfsync: String? {
         switch self {
-        case .seqbox: nil
+        case .seqbox, .seqboxCluster: nil
         case .redisAlways: "always"
         case .redisEverysec: "everysec"
         }
@@ -65,7 +75,7 @@ struct E2EConfig: Codable {
     var outstandingMax = 1024
     var payloadBytes = Workload.payloadBytes
     var seed = Workload.defaultSeed
-    var engines = E2EEngine.allCases
+    var engines = E2EEngine.defaults
     var directory = ""
     var jsonPath: String?
     var keepData = false
@@ -86,7 +96,7 @@ struct E2EConfig: Codable {
                  [--sweep-metric ack|delivery] [--overload-rate R] [--drain-seconds S] [--pause-seconds S]
                  [--threads 1|2 (default 1)]
                  [--outstanding-max N] [--payload-bytes N] [--seed N]
-                 [--engines seqbox,redis-always,redis-everysec] [--dir DIR] [--keep]
+                 [--engines seqbox,redis-always,redis-everysec,seqbox-cluster] [--dir DIR] [--keep]
                  [--seqboxd-args "FLAGS"] [--redis-server PATH]
                  [--server HOST:PORT --secret HEX [--server-pid PID]]
           Half the connections send, half receive (pair i: sender user i → recipient user i).

@@ -25,8 +25,8 @@ struct E2EEngineRunner {
     func run(_ engine: E2EEngine) -> E2EEngineResult {
         var result = E2EEngineResult(engine: engine, connections: config.connections)
         do {
-            if engine == .seqbox {
-                try runSeqbox(&result)
+            if engine.isSeqbox {
+                try runSeqbox(engine, &result)
             } else {
                 try runRedis(engine, &result)
             }
@@ -39,12 +39,30 @@ struct E2EEngineRunner {
 
     // MARK: Engines
 
-    private func runSeqbox(_ result: inout E2EEngineResult) throws {
+    private func runSeqbox(_ engine: E2EEngine, _ result: inout E2EEngineResult) throws {
         let secret: [UInt8]
         let address: IPv4SocketAddress
         var server: SeqboxServerProcess?
-        defer { server?.stop() }
-        if let external = config.server {
+        var nodes: [SeqboxServerProcess] = []
+        defer {
+            server?.stop()
+            for node in nodes { node.stop() }
+        }
+        if engine == .seqboxCluster {
+            secret = try LoginTokenMinter.randomSecret()
+            let executable = try SeqboxServerProcess.executablePath()
+            for index in 0 ..< 2 {
+                nodes.append(try SeqboxServerProcess(executable: executable, directory: config.directory + "/seqbox-cluster/node\(index)",
+                                                     secret: secret, extraArguments: ["--role", "storage"] + config.seqboxdArguments))
+            }
+            let list = nodes.map { "127.0.0.1:\($0.address.port)" }.joined(separator: ",")
+            let started = try SeqboxServerProcess(executable: executable, directory: config.directory + "/seqbox-cluster/gateway", secret: secret,
+                                                  extraArguments: ["--role", "gateway", "--storage", list] + config.seqboxdArguments)
+            server = started
+            address = started.address
+            result.serverCommand = "seqboxd " + started.arguments.joined(separator: " ") + "; nodes: "
+                + nodes.map { "seqboxd " + $0.arguments.joined(separator: " ") }.joined(separator: "; ")
+        } else if let external = config.server {
             address = try LoadSockets.address(external)
             secret = LoginTokenMinter.bytes(hex: config.secretHex ?? "") ?? []
             result.serverCommand = "seqboxd at \(external) (not started by the benchmark)"
@@ -57,6 +75,7 @@ struct E2EEngineRunner {
             result.serverCommand = "seqboxd " + started.arguments.joined(separator: " ")
         }
         let pid = server?.process.pid ?? config.serverPID
+        let nodeCPUBefore = nodes.map { ProcessStat.cpuSeconds(pid: $0.process.pid) ?? 0 }
         let connector = SeqboxConnector(address: address, minter: LoginTokenMinter(secret: secret))
 
         result.serverResidentBeforeConnectBytes = pid.flatMap { ProcessStat.residentBytes(pid: $0) }
@@ -76,10 +95,18 @@ struct E2EEngineRunner {
             return try makeLoop(thread: thread, pairs: pairs.map { (senders[$0].fd, recipients[$0].fd) }, client: client)
         }
         do {
-            try runPhases(LoadGenerator(loops: loops, serverPID: pid), engine: .seqbox, hasNotifications: true, &result)
+            try runPhases(LoadGenerator(loops: loops, serverPID: pid), engine: engine, hasNotifications: true, &result)
         } catch {
             if let server, !server.process.isRunning { throw BenchError("\(error)\nseqboxd exited:\n\(server.process.logTail())") }
+            if let node = nodes.first(where: { !$0.process.isRunning }) { throw BenchError("\(error)\nstorage node exited:\n\(node.process.logTail())") }
             throw error
+        }
+        if !nodes.isEmpty {
+            // The phases' server figures are the gateway's; the nodes' CPU over the whole run
+            // (connecting, every phase, draining) is reported beside them.
+            let seconds = zip(nodes, nodeCPUBefore).map { node, before in (ProcessStat.cpuSeconds(pid: node.process.pid) ?? before) - before }
+            result.storageNodesCPUSeconds = seconds
+            log("[\(engine.rawValue)] storage nodes' CPU over the whole run: " + seconds.map { Format.number($0) + " s" }.joined(separator: ", "))
         }
         result.serverPeakResidentBytes = pid.flatMap { ProcessStat.peakResidentBytes(pid: $0) }
     }

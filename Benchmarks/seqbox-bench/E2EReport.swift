@@ -100,7 +100,13 @@ enum E2EReport {
         }
         text += "\n" + table(engines, rows: rows(config)) + "\n"
         if engines.contains(where: { $0.engine == .seqbox }) && engines.count > 1 {
-            text += "\nRatios are Seqbox ÷ Redis: above 1 for throughput is better for Seqbox, below 1 for latency, CPU and memory is better for Seqbox.\n"
+            text += "\nRatios are Seqbox ÷ the other engine: above 1 for throughput is better for Seqbox, below 1 for latency, CPU and memory is better for Seqbox.\n"
+        }
+        for engine in engines {
+            if let nodes = engine.storageNodesCPUSeconds {
+                text += "\n\(engine.engine.title): server figures are the gateway's; the storage nodes used "
+                    + nodes.map { Format.number($0) + " s" }.joined(separator: " and ") + " of CPU over the whole run.\n"
+            }
         }
         for engine in engines where !engine.sweepSteps.isEmpty {
             text += "\nSweep, \(engine.engine.title):\n\n" + sweepTable(engine) + "\n"

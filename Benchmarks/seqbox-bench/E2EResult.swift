@@ -111,6 +111,9 @@ struct E2EEngineResult: Codable {
     /// Offered far above capacity: the achieved rate is the capacity.
     var overload: E2EPhaseResult?
     var serverPeakResidentBytes: Int?
+    /// `seqbox-cluster` only: each storage node's CPU seconds over the whole run (the phases'
+    /// server figures are the gateway's).
+    var storageNodesCPUSeconds: [Double]?
     var errors: [String] = []
 
     init(engine: E2EEngine, connections: Int) {
