@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "chaos-proxy", dependencies: ["CSeqboxShim"], path: "Tools/chaos-proxy"),
         .executableTarget(name: "seqbox-fsck", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-fsck"),
         .executableTarget(name: "seqbox-dump", dependencies: ["SeqboxTooling"], path: "Tools/seqbox-dump"),
-        .executableTarget(name: "seqbox-bench", dependencies: ["SeqboxStore", "SeqboxProtocol", "SeqboxSystem", "CSeqboxShim", "CSQLite"], path: "Benchmarks/seqbox-bench"),
+        .executableTarget(name: "seqbox-bench", dependencies: ["SeqboxStore", "SeqboxProtocol", "SeqboxSystem", "SeqboxServer", "CSeqboxShim", "CSQLite"], path: "Benchmarks/seqbox-bench"),
         // Appends to a store in `sync` mode and reports every acknowledged seq: the child
         // process of the kill -9 crash tests, and a quick load generator.
         .executableTarget(name: "seqbox-stress", dependencies: ["SeqboxStore"], path: "Tools/seqbox-stress"),

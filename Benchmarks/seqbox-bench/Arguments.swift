@@ -39,6 +39,12 @@ struct Arguments {
 
     func int(_ name: String, default fallback: Int) throws -> Int { try int(name) ?? fallback }
 
+    func uint64(_ name: String) throws -> UInt64? {
+        guard let text = values[name] else { return nil }
+        guard let value = UInt64(text) else { throw BenchError("--\(name): not an unsigned integer: \(text)") }
+        return value
+    }
+
     func double(_ name: String) throws -> Double? {
         guard let text = values[name] else { return nil }
         guard let value = Double(text) else { throw BenchError("--\(name): not a number: \(text)") }

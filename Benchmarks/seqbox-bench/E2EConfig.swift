@@ -112,8 +112,6 @@ struct E2EConfig: Codable {
           --dir         where the servers keep their data (default /var/tmp/seqbox-bench-e2e-PID; removed after)
         """
 
-    init() {}
-
     init(_ arguments: [String]) throws {
         let parsed = try Arguments(arguments, switches: ["quick", "keep", "help", "sweep"])
         if parsed.has("help") { throw BenchError(Self.usage) }
@@ -154,10 +152,7 @@ struct E2EConfig: Codable {
         threads = try parsed.int("threads", default: threads)
         outstandingMax = try parsed.int("outstanding-max", default: outstandingMax)
         payloadBytes = try parsed.int("payload-bytes", default: payloadBytes)
-        if let seed = parsed.string("seed") {
-            guard let value = UInt64(seed) else { throw BenchError("--seed: not an unsigned integer: \(seed)") }
-            self.seed = value
-        }
+        seed = try parsed.uint64("seed") ?? seed
         if let list = parsed.string("engines") {
             engines = try list.split(separator: ",").map {
                 guard let engine = E2EEngine(rawValue: String($0)) else { throw BenchError("unknown engine \($0)\n" + Self.usage) }

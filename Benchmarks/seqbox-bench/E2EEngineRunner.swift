@@ -6,8 +6,7 @@ import SeqboxSystem
 /// Measures one engine end to end: starts its server (or uses the given Seqbox server),
 /// connects every pair, measures the server's memory per connection, then runs the phases on
 /// the load threads (warm-up, the fixed rate, the sweep, half the saturation rate, overload)
-/// and stops
-/// the server by PID.
+/// and stops the server by PID.
 struct E2EEngineRunner {
     /// User IDs: pair j is sender `senderUserBase + j` → recipient `recipientUserBase + j`.
     static let senderUserBase: UInt64 = 1_000_000
@@ -169,23 +168,19 @@ struct E2EEngineRunner {
     private func runPhases<Client: LoadClient>(_ generator: LoadGenerator<Client>, engine: E2EEngine, hasNotifications: Bool,
                                                _ result: inout E2EEngineResult) throws {
         try generator.run { generator in
-            func phase(_ name: String, rate: Double, seconds: Double) throws -> E2EPhaseResult {
+            /// `judged`: a sweep step, logged with whether it stayed within the bound.
+            func phase(_ name: String, rate: Double, seconds: Double, judged: Bool = false) throws -> E2EPhaseResult {
                 let outcome = try generator.runPhase(name: name, rate: rate, seconds: seconds, drainSeconds: config.drainSeconds)
-                let measured = E2EPhaseResult(outcome, hasNotifications: hasNotifications)
-                if name.hasPrefix("sweep") {
-                    var judged = measured
-                    judged.withinBound = E2ESweep.passes(measured, config: config)
-                    log("[\(engine.rawValue)] " + judged.progressLine)
-                } else {
-                    log("[\(engine.rawValue)] " + measured.progressLine)
-                }
+                var measured = E2EPhaseResult(outcome, hasNotifications: hasNotifications)
+                if judged { measured.withinBound = E2ESweep.passes(measured, config: config) }
+                log("[\(engine.rawValue)] " + measured.progressLine)
                 Clock.sleep(seconds: config.pauseSeconds)
                 return measured
             }
             if config.warmUpSeconds > 0 { _ = try phase("warm-up", rate: config.rate, seconds: config.warmUpSeconds) }
             result.fixedRate = try phase("rate", rate: config.rate, seconds: config.seconds)
             guard config.sweep else { return }
-            let (steps, saturation) = try E2ESweep.run(config: config) { rate, name in try phase(name, rate: rate, seconds: config.sweepSeconds) }
+            let (steps, saturation) = try E2ESweep.run(config: config) { rate, name in try phase(name, rate: rate, seconds: config.sweepSeconds, judged: true) }
             result.sweepSteps = steps
             result.saturation = saturation
             if let last = steps.last, !last.settled, let phase = generator.phases.last {

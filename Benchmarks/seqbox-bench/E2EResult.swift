@@ -120,6 +120,4 @@ struct E2EEngineResult: Codable {
         self.engine = engine
         self.connections = connections
     }
-
-    var allPhases: [E2EPhaseResult] { [fixedRate].compactMap { $0 } + sweepSteps + [halfSaturation, overload].compactMap { $0 } }
 }

@@ -61,9 +61,4 @@ enum FileTree {
             }
         }
     }
-
-    static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
-    }
 }

@@ -29,7 +29,8 @@ final class LoadGenerator<Client: LoadClient> {
 
     let loops: [LoadLoop<Client>]
     let serverPID: pid_t?
-    private var phaseCount = 0
+    /// The phases run so far.
+    private(set) var phases: [LoadPhase] = []
 
     init(loops: [LoadLoop<Client>], serverPID: pid_t?) {
         self.loops = loops
@@ -51,8 +52,7 @@ final class LoadGenerator<Client: LoadClient> {
     /// Offers `rate` msgs/s for `seconds`, then waits up to `drainSeconds` for the stragglers.
     func runPhase(name: String, rate: Double, seconds: Double, drainSeconds: Double) throws -> PhaseOutcome {
         let start = Clock.nanoseconds() + Self.startDelayNs
-        let phase = LoadPhase(index: phaseCount, name: name, startNs: start, endNs: start + UInt64(seconds * 1e9), ratePerSecond: rate)
-        phaseCount += 1
+        let phase = LoadPhase(index: phases.count, name: name, startNs: start, endNs: start + UInt64(seconds * 1e9), ratePerSecond: rate)
         phases.append(phase)
         for loop in loops { loop.control.post(phase) }
 
@@ -93,9 +93,6 @@ final class LoadGenerator<Client: LoadClient> {
             Clock.sleep(seconds: Self.pollSeconds)
         }
     }
-
-    /// The phases run so far.
-    private(set) var phases: [LoadPhase] = []
 
     private func wait(until time: UInt64) throws {
         while true {

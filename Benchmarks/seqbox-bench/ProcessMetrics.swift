@@ -15,14 +15,7 @@ enum ProcessMetrics {
     static func anonymousResidentBytes() -> Int { statusField("RssAnon:") }
 
     /// The value of a "Name:   N kB" line of /proc/self/status, in bytes (0 when absent).
-    private static func statusField(_ name: String) -> Int {
-        guard let text = readTextFile("/proc/self/status") else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            let digits = line.dropFirst(name.count).filter { $0.isNumber }
-            return (Int(String(digits)) ?? 0) * 1024
-        }
-        return 0
-    }
+    private static func statusField(_ name: String) -> Int { ProcessStat.statusField(process: "self", name) ?? 0 }
 
     /// The path of the running executable.
     static func executablePath() -> String {

@@ -15,13 +15,15 @@ enum ProcessStat {
     }
 
     /// Resident set size (VmRSS) of `pid` in bytes.
-    static func residentBytes(pid: pid_t) -> Int? { statusField(pid: pid, "VmRSS:") }
+    static func residentBytes(pid: pid_t) -> Int? { statusField(process: "\(pid)", "VmRSS:") }
 
     /// Peak resident set size (VmHWM) of `pid` in bytes.
-    static func peakResidentBytes(pid: pid_t) -> Int? { statusField(pid: pid, "VmHWM:") }
+    static func peakResidentBytes(pid: pid_t) -> Int? { statusField(process: "\(pid)", "VmHWM:") }
 
-    private static func statusField(pid: pid_t, _ name: String) -> Int? {
-        guard let text = readTextFile("/proc/\(pid)/status") else { return nil }
+    /// The value of a "Name:   N kB" line of /proc/PROCESS/status (`process`: a PID or
+    /// "self"), in bytes; nil when the process or the line is missing.
+    static func statusField(process: String, _ name: String) -> Int? {
+        guard let text = readTextFile("/proc/\(process)/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name) {
             return Int(String(line.dropFirst(name.count).filter(\.isNumber))).map { $0 * 1024 }
         }

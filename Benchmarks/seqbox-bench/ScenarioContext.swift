@@ -16,8 +16,7 @@ struct ScenarioContext {
         directory = try arguments.required("dir")
         let users = try arguments.int("users", default: 10_000)
         guard users >= 1 else { throw BenchError("--users must be positive") }
-        let seedText = try arguments.required("seed")
-        guard let seed = UInt64(seedText) else { throw BenchError("--seed: not an unsigned integer: \(seedText)") }
+        guard let seed = try arguments.uint64("seed") else { throw BenchError("--seed is required") }
         workload = Workload(users: users, seed: seed)
         warmUp = try arguments.double("warmup", default: 1)
         seconds = try arguments.double("seconds", default: 10)

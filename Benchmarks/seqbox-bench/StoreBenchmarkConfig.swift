@@ -38,8 +38,6 @@ struct StoreBenchmarkConfig: Codable {
           --dir     where the stores are built (default /var/tmp/seqbox-bench-PID; removed after)
         """
 
-    init() {}
-
     init(_ arguments: [String]) throws {
         let parsed = try Arguments(arguments, switches: ["quick", "keep", "help"])
         if parsed.has("help") { throw BenchError(Self.usage) }
@@ -63,10 +61,7 @@ struct StoreBenchmarkConfig: Codable {
         readSeconds = try parsed.double("read-seconds", default: readSeconds)
         warmUpSeconds = try parsed.double("warmup", default: warmUpSeconds)
         repeats = try parsed.int("repeat", default: repeats)
-        if let seed = parsed.string("seed") {
-            guard let value = UInt64(seed) else { throw BenchError("--seed: not an unsigned integer: \(seed)") }
-            self.seed = value
-        }
+        seed = try parsed.uint64("seed") ?? seed
         directory = parsed.string("dir", default: "/var/tmp/seqbox-bench-\(getpid())")
         jsonPath = parsed.string("json")
         keepData = parsed.has("keep")

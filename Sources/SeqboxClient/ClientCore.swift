@@ -325,8 +325,6 @@ struct ClientCore: Sendable {
 
     mutating func append(_ action: ClientAction) { actions.append(action) }
 
-    mutating func markStateChanged() { stateDirty = true }
-
     /// Mutable access to the persisted state for the sync and send logic.
     mutating func updateState(_ body: (inout ClientState) -> Void) {
         body(&state)

@@ -15,26 +15,23 @@ public protocol ClientStateStore: AnyObject, Sendable {
 }
 
 /// A state store in memory: for clients that keep nothing between runs (one-shot commands)
-/// and for tests. Counts its saves.
+/// and for tests.
 public final class InMemoryStateStore: ClientStateStore {
-    private let stored: Mutex<(state: ClientState?, saves: Int)>
+    private let stored: Mutex<ClientState?>
 
     /// A store holding `state` (nil: nothing saved yet).
     public init(_ state: ClientState? = nil) {
-        stored = Mutex((state, 0))
+        stored = Mutex(state)
     }
 
     public func load() throws(ClientError) -> ClientState? {
-        stored.withLock { $0.state }
+        stored.withLock { $0 }
     }
 
     public func save(_ state: ClientState) throws(ClientError) {
-        stored.withLock { $0 = (state, $0.saves + 1) }
+        stored.withLock { $0 = state }
     }
 
     /// The last saved state.
-    public var state: ClientState? { stored.withLock { $0.state } }
-
-    /// How many times `save` was called.
-    public var saveCount: Int { stored.withLock { $0.saves } }
+    public var state: ClientState? { stored.withLock { $0 } }
 }

@@ -58,6 +58,14 @@ public struct IndexFile: Equatable, Sendable {
 
     /// Verifies magic, version, size and checksum, and returns the header and last entry.
     public static func summarize(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> Summary {
+        var summary = try verifiedHeader(bytes)
+        if summary.entryCount > 0 { summary.lastEntry = try entry(summary.entryCount - 1, in: bytes) }
+        return summary
+    }
+
+    /// Checks magic, version, checksum and the entry count against the size; the summary it
+    /// returns has no last entry yet.
+    private static func verifiedHeader(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> Summary {
         guard bytes.count >= FormatConstants.indexHeaderSize + FormatConstants.indexTrailerSize else { throw .truncated }
         guard bytes.loadLE(at: 0, as: UInt64.self) == FormatConstants.indexMagic else { throw .badMagic }
         let version = bytes.loadLE(at: 8, as: UInt16.self)
@@ -69,8 +77,7 @@ public struct IndexFile: Equatable, Sendable {
         let count = Int(bytes.loadLE(at: 12, as: UInt32.self))
         guard count * FormatConstants.indexEntrySize == bodyEnd - FormatConstants.indexHeaderSize else { throw .truncated }
         return Summary(basePosition: LogPosition(bytes.loadLE(at: 16, as: UInt64.self)),
-                       segmentLength: bytes.loadLE(at: 24, as: UInt64.self), entryCount: count,
-                       lastEntry: count > 0 ? try entry(count - 1, in: bytes) : nil)
+                       segmentLength: bytes.loadLE(at: 24, as: UInt64.self), entryCount: count, lastEntry: nil)
     }
 
     /// Entry `index` of a verified index file's bytes.
@@ -108,38 +115,10 @@ public struct IndexFile: Equatable, Sendable {
     }
 
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> IndexFile {
-        guard bytes.count >= FormatConstants.indexHeaderSize + FormatConstants.indexTrailerSize else { throw .truncated }
-        var reader = ByteReader(bytes)
-        do {
-            guard try reader.read(UInt64.self) == FormatConstants.indexMagic else { throw Problem.badMagic }
-            let version = try reader.read(UInt16.self)
-            guard version == FormatConstants.formatVersion else { throw Problem.unsupportedVersion(version) }
-            let bodyEnd = bytes.count - FormatConstants.indexTrailerSize
-            let stored = bytes.loadLE(at: bodyEnd, as: UInt64.self)
-            guard Checksum.xxh3(UnsafeRawBufferPointer(rebasing: bytes[0 ..< bodyEnd])) == stored else { throw Problem.badChecksum }
-            _ = try reader.read(UInt16.self)
-            let count = Int(try reader.read(UInt32.self))
-            let base = LogPosition(try reader.read(UInt64.self))
-            let length = try reader.read(UInt64.self)
-            guard count * FormatConstants.indexEntrySize == bodyEnd - FormatConstants.indexHeaderSize else { throw Problem.truncated }
-            var entries: [IndexEntry] = []
-            entries.reserveCapacity(count)
-            for index in 0 ..< count {
-                let offset = try reader.read(UInt32.self)
-                let seq = Seq(try reader.read(UInt32.self))
-                let user = UserID(try reader.read(UInt64.self))
-                guard let type = RecordType(rawValue: try reader.read(UInt8.self)) else { throw Problem.badEntry(index) }
-                let flags = try reader.read(UInt8.self)
-                _ = try reader.read(UInt16.self)
-                let storedLength = try reader.read(UInt32.self)
-                let keyHash = try reader.read(UInt64.self)
-                entries.append(IndexEntry(offset: offset, seq: seq, user: user, type: type, flags: flags, storedLength: storedLength, keyHash: keyHash))
-            }
-            return IndexFile(basePosition: base, segmentLength: length, entries: entries)
-        } catch let problem as Problem {
-            throw problem
-        } catch {
-            throw .truncated
-        }
+        let header = try verifiedHeader(bytes)
+        var entries: [IndexEntry] = []
+        entries.reserveCapacity(header.entryCount)
+        for index in 0 ..< header.entryCount { entries.append(try entry(index, in: bytes)) }
+        return IndexFile(basePosition: header.basePosition, segmentLength: header.segmentLength, entries: entries)
     }
 }

@@ -34,17 +34,9 @@ extension Frame.StoreAppend: FramePayload {
     }
 
     init(reading reader: inout WireReader) throws(ProtocolError) {
-        let countOffset = reader.frameOffset
-        let count = Int(try reader.read(UInt16.self))
-        guard count > 0 else { throw reader.error(.invalidValue(offset: countOffset)) }
-        let max = ProtocolConstants.storeAppendGroupsMax
-        guard count <= max else { throw reader.error(.fieldTooLarge(length: count, limit: max)) }
-        // Reserve room only for the groups the bytes present can hold, so a tiny frame cannot
-        // make the decoder allocate for 1,024 groups; a short body fails while reading them.
-        let groupSizeMin = ProtocolConstants.storeAppendGroupFixedSize + ProtocolConstants.storeMessageFixedSize
-        var groups: [StoreAppendGroup] = []
-        groups.reserveCapacity(min(count, reader.remaining / groupSizeMin))
-        for _ in 0 ..< count { groups.append(try StoreAppendGroup(reading: &reader)) }
-        self.groups = groups
+        groups = try reader.readList(
+            countAs: UInt16.self, max: ProtocolConstants.storeAppendGroupsMax,
+            elementSizeMin: ProtocolConstants.storeAppendGroupFixedSize + ProtocolConstants.storeMessageFixedSize,
+            element: StoreAppendGroup.init(reading:))
     }
 }

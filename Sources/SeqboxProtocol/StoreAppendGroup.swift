@@ -41,14 +41,8 @@ public struct StoreAppendGroup: Hashable, Sendable {
     init(reading reader: inout WireReader) throws(ProtocolError) {
         let flags = try reader.readFlags(known: ProtocolConstants.storeAppendGroupFlagRefuseIfBlocked)
         refuseIfBlocked = flags & ProtocolConstants.storeAppendGroupFlagRefuseIfBlocked != 0
-        let countOffset = reader.frameOffset
-        let count = Int(try reader.read(UInt8.self))
-        guard count > 0 else { throw reader.error(.invalidValue(offset: countOffset)) }
-        let max = ProtocolConstants.storeAppendGroupMessagesMax
-        guard count <= max else { throw reader.error(.fieldTooLarge(length: count, limit: max)) }
-        var messages: [StoreMessage] = []
-        messages.reserveCapacity(count)
-        for _ in 0 ..< count { messages.append(try StoreMessage(reading: &reader)) }
-        self.messages = messages
+        messages = try reader.readList(
+            countAs: UInt8.self, max: ProtocolConstants.storeAppendGroupMessagesMax,
+            elementSizeMin: ProtocolConstants.storeMessageFixedSize, element: StoreMessage.init(reading:))
     }
 }

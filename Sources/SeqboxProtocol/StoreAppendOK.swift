@@ -33,17 +33,10 @@ extension Frame.StoreAppendOK: FramePayload {
     }
 
     init(reading reader: inout WireReader) throws(ProtocolError) {
-        let countOffset = reader.frameOffset
-        let count = Int(try reader.read(UInt16.self))
-        guard count > 0 else { throw reader.error(.invalidValue(offset: countOffset)) }
-        let max = ProtocolConstants.storeAppendGroupsMax
-        guard count <= max else { throw reader.error(.fieldTooLarge(length: count, limit: max)) }
-        // Reserve room only for the results the bytes present can hold (the smallest is a failed
-        // one with an empty message); a short body fails while reading them.
-        let resultSizeMin = ProtocolConstants.storeGroupFailedFixedSize + ProtocolConstants.errorFixedSize
-        var results: [StoreGroupResult] = []
-        results.reserveCapacity(min(count, reader.remaining / resultSizeMin))
-        for _ in 0 ..< count { results.append(try StoreGroupResult(reading: &reader)) }
-        self.results = results
+        // The smallest result is a failed one with an empty message.
+        results = try reader.readList(
+            countAs: UInt16.self, max: ProtocolConstants.storeAppendGroupsMax,
+            elementSizeMin: ProtocolConstants.storeGroupFailedFixedSize + ProtocolConstants.errorFixedSize,
+            element: StoreGroupResult.init(reading:))
     }
 }

@@ -44,15 +44,9 @@ public enum StoreGroupResult: Hashable, Sendable {
         let statusOffset = reader.frameOffset
         switch try reader.read(UInt8.self) {
         case ProtocolConstants.storeGroupStatusStored:
-            let countOffset = reader.frameOffset
-            let count = Int(try reader.read(UInt8.self))
-            guard count > 0 else { throw reader.error(.invalidValue(offset: countOffset)) }
-            let max = ProtocolConstants.storeAppendGroupMessagesMax
-            guard count <= max else { throw reader.error(.fieldTooLarge(length: count, limit: max)) }
-            var copies: [StoreCopy] = []
-            copies.reserveCapacity(count)
-            for _ in 0 ..< count { copies.append(try StoreCopy(reading: &reader)) }
-            self = .stored(copies)
+            self = .stored(try reader.readList(
+                countAs: UInt8.self, max: ProtocolConstants.storeAppendGroupMessagesMax,
+                elementSizeMin: ProtocolConstants.storeCopySize, element: StoreCopy.init(reading:)))
         case ProtocolConstants.storeGroupStatusFailed:
             self = .failed(try Frame.ErrorReport(reading: &reader))
         default:

@@ -32,12 +32,8 @@ extension Frame.StoreStatsOK: FramePayload {
     }
 
     init(reading reader: inout WireReader) throws(ProtocolError) {
-        let count = Int(try reader.read(UInt16.self))
-        let max = ProtocolConstants.storeStatisticsMax
-        guard count <= max else { throw reader.error(.fieldTooLarge(length: count, limit: max)) }
-        var values: [StoreStatistic] = []
-        values.reserveCapacity(count)
-        for _ in 0 ..< count { values.append(try StoreStatistic(reading: &reader)) }
-        self.values = values
+        values = try reader.readList(
+            countAs: UInt16.self, allowsEmpty: true, max: ProtocolConstants.storeStatisticsMax,
+            elementSizeMin: ProtocolConstants.storeStatisticFixedSize, element: StoreStatistic.init(reading:))
     }
 }

@@ -63,6 +63,24 @@ struct WireReader {
         return text
     }
 
+    /// Reads a count-prefixed list: a `Count` field, which must lie in 1...`max` (0...`max` when
+    /// `allowsEmpty`), then that many elements. Room is reserved only for the elements the bytes
+    /// present can hold, at `elementSizeMin` bytes each, so a tiny frame cannot make the decoder
+    /// allocate for `max` elements; a short body fails while reading them.
+    mutating func readList<Count: FixedWidthInteger, Element>(
+        countAs _: Count.Type, allowsEmpty: Bool = false, max: Int, elementSizeMin: Int,
+        element: (inout WireReader) throws(ProtocolError) -> Element
+    ) throws(ProtocolError) -> [Element] {
+        let countOffset = frameOffset
+        let count = Int(try read(Count.self))
+        guard count > 0 || allowsEmpty else { throw error(.invalidValue(offset: countOffset)) }
+        guard count <= max else { throw error(.fieldTooLarge(length: count, limit: max)) }
+        var elements: [Element] = []
+        elements.reserveCapacity(Swift.min(count, remaining / elementSizeMin))
+        for _ in 0 ..< count { elements.append(try element(&self)) }
+        return elements
+    }
+
     /// Checks that the body ended exactly after its last field.
     func finish() throws(ProtocolError) {
         guard remaining == 0 else { throw error(.trailingBytes(count: remaining)) }

@@ -179,7 +179,7 @@ public final class MailboxStore: @unchecked Sendable {
             operations.append(.message(PreparedMessage(message)))
         }
         let request = WriteRequest(operations: operations, completion: completion)
-        let batchBytesMax = min(options.batchBytesMax, options.segmentBytes - FormatConstants.segmentHeaderSize)
+        let batchBytesMax = effectiveBatchBytesMax
         guard request.recordBytes <= batchBytesMax else {
             // A batch is atomic and lands in one segment, so it must fit in one.
             return completion(.failure(.invalidArgument("batch of \(request.recordBytes) bytes exceeds the \(batchBytesMax)-byte batch limit")))

@@ -127,21 +127,14 @@ final class MailboxTable {
     func markLost(inside regions: [(start: UInt64, end: UInt64)]) -> [RecoveryReport.LostRange] {
         var ranges: [RecoveryReport.LostRange] = []
         for slot in states.indices where states[slot].positions.count > 0 {
-            let first = states[slot].firstSeq
-            var open: (first: UInt32, last: UInt32)?
             for index in 0 ..< Int(states[slot].positions.count) {
                 let position = states[slot].positions[index]
-                let seq = first + UInt32(index)
                 let inside = !PositionVector.isLost(position) && regions.contains { position >= $0.start && position < $0.end }
                 if inside {
                     states[slot].positions.set(index, PositionVector.lostMarker)
-                    if let current = open, current.last + 1 == seq { open = (current.first, seq) } else {
-                        if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
-                        open = (seq, seq)
-                    }
+                    Self.add(states[slot].firstSeq + UInt32(index), of: UserID(users[slot]), to: &ranges)
                 }
             }
-            if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
         }
         return ranges
     }
@@ -163,16 +156,20 @@ final class MailboxTable {
     func unacknowledgedLost(slot: Int) -> [RecoveryReport.LostRange] {
         var ranges: [RecoveryReport.LostRange] = []
         let state = states[slot]
-        var open: (first: UInt32, last: UInt32)?
         for index in 0 ..< Int(state.positions.count) where state.positions[index] == PositionVector.lostMarker {
-            let seq = state.firstSeq + UInt32(index)
-            if let current = open, current.last + 1 == seq { open = (current.first, seq) } else {
-                if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
-                open = (seq, seq)
-            }
+            Self.add(state.firstSeq + UInt32(index), of: UserID(users[slot]), to: &ranges)
         }
-        if let current = open { ranges.append(.init(user: UserID(users[slot]), first: Seq(current.first), last: Seq(current.last))) }
         return ranges
+    }
+
+    /// Adds `seq` of `user` to `ranges`, extending the last range when it ends just before
+    /// `seq` (seqs of one user arrive ascending).
+    private static func add(_ seq: UInt32, of user: UserID, to ranges: inout [RecoveryReport.LostRange]) {
+        if let last = ranges.last, last.user == user, last.last.rawValue &+ 1 == seq {
+            ranges[ranges.count - 1].last = Seq(seq)
+        } else {
+            ranges.append(.init(user: user, first: Seq(seq), last: Seq(seq)))
+        }
     }
 
     /// Bytes of index memory in use (positions + fixed per-mailbox state).

@@ -53,11 +53,7 @@ struct Recovery {
         self.fileSystem = options.fileSystem
         self.logDirectory = directory + "/" + FormatConstants.segmentDirectoryName
         self.dedup = DedupWindow(capacity: options.dedupWindowEntries)
-        self.batchBytesMax = min(options.batchBytesMax, options.segmentBytes - FormatConstants.segmentHeaderSize)
     }
-
-    /// The most one group-commit batch can span: how far a torn tail can reach in `sync` mode.
-    private let batchBytesMax: Int
 
     consuming func run() throws(StoreError) -> RecoveredState {
         let started = monotonicNanoseconds()

@@ -3,25 +3,13 @@ import XCTest
 
 /// Runs the built `seqbox-bench store --quick` at tiny scale: proves the runner drives every
 /// scenario for both engines end to end and writes its table and JSON. No timing assertions.
-final class StoreBenchmarkRunnerTests: XCTestCase {
+final class StoreBenchmarkRunnerTests: BenchProcessTestCase {
     /// Generous: a debug build at tiny scale takes seconds.
-    static let runTimeLimitSeconds = 300.0
+    override class var runTimeLimitSeconds: Double { 300 }
     static let tinyScale = [
         "--quick", "--seconds", "0.05", "--read-seconds", "0.05", "--warmup", "0.01",
         "--users", "50", "--messages", "2000", "--large-users", "100", "--large-messages", "4000",
     ]
-
-    private var workDirectory: URL!
-
-    override func setUpWithError() throws {
-        workDirectory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("seqbox-bench-test-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: workDirectory)
-    }
 
     func testQuickRunMeasuresEveryScenarioForBothEnginesAndWritesTableAndJSON() throws {
         let dataDirectory = workDirectory.appendingPathComponent("data").path
@@ -75,39 +63,5 @@ final class StoreBenchmarkRunnerTests: XCTestCase {
         let run = try runBench(["store", "--only", "no-such-group", "--dir", workDirectory.appendingPathComponent("data").path])
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.output.contains("usage: seqbox-bench store"), run.output)
-    }
-
-    // MARK: Helpers
-
-    /// The benchmark binary built next to this test bundle.
-    private func benchExecutable() throws -> URL {
-        let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let url = URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("seqbox-bench")
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: url.path), "seqbox-bench is not built next to the tests: \(url.path)")
-        return url
-    }
-
-    /// Runs the benchmark with a time limit; returns its exit status and stdout + stderr.
-    private func runBench(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let outputPath = workDirectory.appendingPathComponent("output-\(UUID().uuidString).txt")
-        _ = FileManager.default.createFile(atPath: outputPath.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputPath)
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = try benchExecutable()
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let deadline = Date().addingTimeInterval(Self.runTimeLimitSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            XCTFail("seqbox-bench did not finish within \(Self.runTimeLimitSeconds) s")
-        }
-        process.waitUntilExit()
-        let text = (try? String(contentsOf: outputPath, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, text)
     }
 }

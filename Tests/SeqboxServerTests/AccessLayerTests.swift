@@ -328,7 +328,7 @@ final class AccessLayerTests: XCTestCase {
         XCTAssertTrue(handler.wait { $0.frames().count == 2 })
         usleep(100_000)
         XCTAssertEqual(handler.frames().count, 2, "no third request before a reply")
-        let connection = try XCTUnwrap(handler.handle(handler.openedIDs[0]))
+        let connection = try XCTUnwrap(handler.firstOpened())
         XCTAssertTrue(connection.send(.ackOK(Frame.AckOK(seq: 1)), requestID: 2))  // from this thread
         XCTAssertTrue(handler.wait { $0.frames().count == 3 })
         XCTAssertEqual(try client.readFrame()?.requestID, 2)
@@ -383,13 +383,11 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testACrossThreadFloodIsAlsoCutOffAsASlowConsumer() throws {
-        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
-        let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
+        let handler = AccessRecordingHandler()
         let server = try startServer(handler: handler) { $0.outputBufferBytesMax = 2 << 20 }
         let slow = try AccessTestClient(port: server.boundPort, receiveBufferBytes: 4 << 10)
         try slow.handshake()
-        XCTAssertTrue(accessWaitUntil { opened.withLock { $0 != nil } })
-        let connection = try XCTUnwrap(opened.withLock { $0 })
+        let connection = try XCTUnwrap(handler.firstOpened())
         let body = [UInt8](repeating: 1, count: 32 << 10)
         let record = PullRecord(seq: 1, peer: 2, senderDevice: 3, clientMessageID: 4, timestampMs: 5, body: body)
         let frame = Frame.pullOK(Frame.PullOK(newestSeq: 1, epoch: 1, hasMore: false, records: [record]))
@@ -403,16 +401,14 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testAFullInboxFailsTheSendAndClosesTheConnectionAsOverloaded() throws {
-        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
-        let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
+        let handler = AccessRecordingHandler()
         let server = try startServer(handler: handler) {
             $0.eventLoopCount = 1
             $0.inboxTasksMax = 2
         }
         let client = try AccessTestClient(port: server.boundPort)
         try client.handshake()
-        XCTAssertTrue(accessWaitUntil { opened.withLock { $0 != nil } })
-        let connection = try XCTUnwrap(opened.withLock { $0 })
+        let connection = try XCTUnwrap(handler.firstOpened())
         let loopBusy = Atomic<Bool>(false)
         connection.execute {
             loopBusy.store(true, ordering: .relaxed)
@@ -434,13 +430,11 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testCrossThreadSendsArriveInOrderPerThread() throws {
-        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
-        let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
+        let handler = AccessRecordingHandler()
         let server = try startServer(handler: handler)
         let client = try AccessTestClient(port: server.boundPort)
         try client.handshake()
-        XCTAssertTrue(accessWaitUntil { opened.withLock { $0 != nil } })
-        let connection = try XCTUnwrap(opened.withLock { $0 })
+        let connection = try XCTUnwrap(handler.firstOpened())
         let perThread = 2_000
         let threads = 3
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
@@ -462,13 +456,11 @@ final class AccessLayerTests: XCTestCase {
     }
 
     func testExecuteRunsOnTheConnectionsLoop() throws {
-        let opened = PthreadLocked<(any ConnectionHandle)?>(nil)
-        let handler = AccessRecordingHandler(onOpen: { connection in opened.withLock { $0 = connection } })
+        let handler = AccessRecordingHandler()
         let server = try startServer(handler: handler)
         let client = try AccessTestClient(port: server.boundPort)
         try client.handshake()
-        XCTAssertTrue(accessWaitUntil { opened.withLock { $0 != nil } })
-        let connection = try XCTUnwrap(opened.withLock { $0 })
+        let connection = try XCTUnwrap(handler.firstOpened())
         XCTAssertFalse(connection.isOnLoop)
         let ranOnLoop = Atomic<Int>(0)
         connection.execute {

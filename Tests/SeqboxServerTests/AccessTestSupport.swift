@@ -21,14 +21,12 @@ final class AccessRecordingHandler: FrameHandler {
 
     private let state = PthreadLocked<(events: [Event], handles: [ConnectionID: any ConnectionHandle])>(([], [:]))
     private let reaction: Reaction?
-    private let onOpen: (@Sendable (any ConnectionHandle) -> Void)?
     /// Calls that arrived off the connection's loop thread (must stay 0).
     let offLoopCalls = Atomic<Int>(0)
     /// The threads `connectionOpened` ran on.
     private let openThreads = PthreadLocked<Set<UInt>>([])
 
-    init(reaction: Reaction? = nil, onOpen: (@Sendable (any ConnectionHandle) -> Void)? = nil) {
-        self.onOpen = onOpen
+    init(reaction: Reaction? = nil) {
         self.reaction = reaction
     }
 
@@ -39,7 +37,6 @@ final class AccessRecordingHandler: FrameHandler {
             $0.handles[connection.id] = connection
         }
         openThreads.withLock { _ = $0.insert(UInt(pthread_self())) }
-        onOpen?(connection)
     }
 
     /// How many distinct threads opened connections (one per loop that received one).
@@ -80,6 +77,12 @@ final class AccessRecordingHandler: FrameHandler {
     }
 
     func handle(_ id: ConnectionID) -> (any ConnectionHandle)? { state.withLock { $0.handles[id] } }
+
+    /// The first opened connection, waiting up to `timeoutMs` for it; nil if none opened.
+    func firstOpened(timeoutMs: Int = 5_000) -> (any ConnectionHandle)? {
+        guard wait(timeoutMs: timeoutMs, until: { !$0.openedIDs.isEmpty }) else { return nil }
+        return handle(openedIDs[0])
+    }
 
     /// Waits until `condition` holds (polling every few ms); false after `timeoutMs`.
     func wait(timeoutMs: Int = 5_000, until condition: (AccessRecordingHandler) -> Bool) -> Bool {

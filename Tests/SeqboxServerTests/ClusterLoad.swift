@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import SeqboxProtocol
+@testable import SeqboxServer
 import Synchronization
 
 /// Senders through a gateway, each on its own thread and connection, keeping a window of
@@ -52,9 +53,7 @@ final class ClusterLoad: Sendable {
     private let port: UInt16
     private let stopFlag = Atomic<Bool>(false)
     private let acknowledgedSoFar = Atomic<Int>(0)
-    /// NSLock rather than `Mutex`, so the suite runs clean under ThreadSanitizer.
-    private let lock = NSLock()
-    nonisolated(unsafe) private var outcomes: [UInt64: SenderOutcome] = [:]
+    private let outcomes = PthreadLocked<[UInt64: SenderOutcome]>([:])
     private let group = DispatchGroup()
     private let drainSeconds: Double
 
@@ -76,7 +75,7 @@ final class ClusterLoad: Sendable {
             group.enter()
             Thread.detachNewThread { [self] in
                 let outcome = run(sender: sender)
-                lock.withLock { outcomes[sender] = outcome }
+                outcomes.withLock { $0[sender] = outcome }
                 group.leave()
             }
         }
@@ -87,7 +86,7 @@ final class ClusterLoad: Sendable {
     func stopAndWait(timeout: Double = 60) -> [UInt64: SenderOutcome] {
         stopFlag.store(true, ordering: .relaxed)
         _ = group.wait(timeout: .now() + timeout)
-        return lock.withLock { outcomes }
+        return outcomes.withLock { $0 }
     }
 
     private struct Message {

@@ -96,12 +96,12 @@ final class BenchFleet {
             var fresh: [Connection] = []
             for index in 0 ..< batch {
                 let user = firstUser + UInt64(opened + index)
-                let fd = try BenchFleet.connect(port: port)
+                let fd = try ProtocolTestClient.connectedSocket(port: port)
                 let connection = Connection(fd: fd, user: user)
                 let token = ServerProcess.token(user: user, device: 1)
                 var bytes = FrameEncoder.encode(.hello(Frame.Hello()), requestID: connection.takeRequestID())
                 FrameEncoder.encode(.login(Frame.Login(user: user, device: 1, token: token)), requestID: connection.takeRequestID(), into: &bytes)
-                try BenchFleet.writeAll(fd, bytes)
+                try ProtocolTestClient.writeAll(fd, bytes)
                 fresh.append(connection)
             }
             for connection in fresh {
@@ -264,40 +264,6 @@ final class BenchFleet {
             }
         default:
             break
-        }
-    }
-
-    // MARK: Sockets
-
-    static func connect(port: UInt16) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ProtocolTestClientError.system("socket", errno) }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else {
-            let failure = errno
-            Glibc.close(fd)
-            throw ProtocolTestClientError.system("connect", failure)
-        }
-        return fd
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ProtocolTestClientError.system("send", errno)
-            }
-            offset += written
         }
     }
 }

@@ -154,11 +154,9 @@ final class ServiceHarness {
     }
 }
 
-/// Records what the offline push gateway was handed; keeps registrations in memory.
+/// Records the tips the offline push gateway was handed; accepts every registration.
 final class RecordingOfflinePush: OfflinePushGateway {
     private let tips = PthreadLocked<[(user: UserID, seq: Seq, preview: [UInt8]?)]>([])
-    private let connected = PthreadLocked<[UserID]>([])
-    private let devices = PthreadLocked<[UserID: [DeviceID: (platform: PushPlatform, token: [UInt8])]]>([:])
     let previewBytesMax: Int
 
     init(previewBytesMax: Int = 0) { self.previewBytesMax = previewBytesMax }
@@ -166,20 +164,16 @@ final class RecordingOfflinePush: OfflinePushGateway {
     func mailboxGrew(user: UserID, newestSeq: Seq, epoch: UInt32, sender: UserID, preview: [UInt8]?) {
         tips.withLock { $0.append((user, newestSeq, preview)) }
     }
-    func userConnected(user: UserID, device: DeviceID) { connected.withLock { $0.append(user) } }
+    func userConnected(user: UserID, device: DeviceID) {}
     func register(user: UserID, device: DeviceID, platform: PushPlatform, token: [UInt8],
                   completion: @escaping @Sendable (Result<Void, Frame.ErrorReport>) -> Void) {
-        devices.withLock { $0[user, default: [:]][device] = (platform, token) }
         completion(.success(()))
     }
     func unregister(user: UserID, device: DeviceID, completion: @escaping @Sendable (Result<Void, Frame.ErrorReport>) -> Void) {
-        devices.withLock { $0[user]?[device] = nil }
         completion(.success(()))
     }
-    var connectedUsers: [UserID] { connected.withLock { $0 } }
     var recorded: [(user: UserID, seq: Seq)] { tips.withLock { $0.map { ($0.user, $0.seq) } } }
     var previews: [[UInt8]?] { tips.withLock { $0.map(\.preview) } }
-    func registeredToken(user: UserID, device: DeviceID) -> [UInt8]? { devices.withLock { $0[user]?[device]?.token } }
 }
 
 /// The error code of `frame`, if it is an ERROR.

@@ -45,9 +45,13 @@ final class ProtocolTestClient {
 
     /// Connects to `host:port` (blocking, with `timeout` seconds), optionally from `source`.
     static func connect(port: UInt16, host: String = "127.0.0.1", receiveBufferBytes: Int32? = nil) throws -> ProtocolTestClient {
+        ProtocolTestClient(fd: try connectedSocket(port: port, host: host, receiveBufferBytes: receiveBufferBytes))
+    }
+
+    /// A blocking TCP socket (TCP_NODELAY) connected to `host:port`; closed again on failure.
+    static func connectedSocket(port: UInt16, host: String = "127.0.0.1", receiveBufferBytes: Int32? = nil) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ProtocolTestClientError.system("socket", errno) }
-        let client = ProtocolTestClient(fd: fd)
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         if var size = receiveBufferBytes {
@@ -60,8 +64,12 @@ final class ProtocolTestClient {
         let status = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard status == 0 else { throw ProtocolTestClientError.system("connect", errno) }
-        return client
+        guard status == 0 else {
+            let failure = errno
+            Glibc.close(fd)
+            throw ProtocolTestClientError.system("connect", failure)
+        }
+        return fd
     }
 
     func close() {
@@ -78,6 +86,11 @@ final class ProtocolTestClient {
 
     /// Writes `bytes` whole (blocking).
     func sendRaw(_ bytes: [UInt8]) throws {
+        try ProtocolTestClient.writeAll(fd, bytes)
+    }
+
+    /// Writes `bytes` whole to the blocking socket `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }

@@ -71,8 +71,6 @@ final class CorruptionTailGarbageTests: XCTestCase {
 
     // MARK: Records after a tear
 
-    /// Recovery.swift: valid-looking records after the first invalid one in the active segment are
-    /// dropped with it (and counted), because they may be unacknowledged writes of the same batch.
     /// Bytes below the checkpoint's position were synced: damage there is corruption of
     /// acknowledged data, never a torn tail, even in the active segment. Opening refuses by
     /// default naming the lost seq; `.openWithLoss` reads it as lost and keeps every later record.
@@ -98,5 +96,36 @@ final class CorruptionTailGarbageTests: XCTestCase {
             XCTAssertEqual(after.messages.first?.seq, record.header.seq, "records after the damage stay readable")
         }
         try store.close()
+    }
+
+    /// In `sync` mode each batch is written only after the previous one was synced, and its first
+    /// record carries the batch-start flag: a valid batch-start record after damaged bytes proves
+    /// they had been acknowledged, even past the checkpoint. Corruption, never a torn tail that
+    /// would drop the acknowledged records after it.
+    func testDamageFollowedByALaterSyncedBatchIsCorruptionNotATornTail() throws {
+        let closed = try CorruptionFixture.buildClosedStore()
+        let session = try closed.open()
+        let damagedSeq = try closed.append(session, user: 2)
+        try closed.append(session, user: 3)
+        try closed.append(session, user: 2)
+        // A power cut now: no checkpoint covers the three batches, every one of them was synced.
+        let fixture = closed.copy()
+        try? session.close()
+        let base = try XCTUnwrap(fixture.segmentBases.last)
+        let records = fixture.records(base)
+        let damaged = try XCTUnwrap(records.first { $0.header.user == UserID(2) && $0.header.seq == damagedSeq })
+        XCTAssertEqual(records.suffix(2).map { $0.header.flags & FormatConstants.flagBatchStart }, [FormatConstants.flagBatchStart, FormatConstants.flagBatchStart])
+        fixture.fileSystem.flipBit(path: CorruptionFixture.segmentPath(base), offset: damaged.offset + FormatConstants.recordHeaderSize, bit: 0)
+        let lost = RecoveryReport.LostRange(user: UserID(2), first: damagedSeq, last: damagedSeq)
+
+        XCTAssertThrowsError(try fixture.open()) { error in
+            guard case StoreError.corrupt(let report) = error else { return XCTFail("expected corrupt, got \(error)") }
+            XCTAssertNil(report.tornTail, report.summary)
+            XCTAssertEqual(report.lostRanges, [lost], report.summary)
+        }
+        let store = try fixture.open(.openWithLoss)
+        defer { try? store.close() }
+        XCTAssertNil(store.recoveryReport.tornTail)
+        fixture.assertHoldsEverythingSent(store, lost: [2: damagedSeq.rawValue ... damagedSeq.rawValue], "the later batches survive")
     }
 }

@@ -27,12 +27,7 @@ struct PlantedFault {
     /// newest) is lost, which only the checkpoint remembers.
     static func flippedBitInLastRecord(_ fixture: StoreFixture) throws -> PlantedFault {
         let last = fixture.segmentNames.last!
-        let record = try fixture.records(in: last).last!
-        XCTAssertEqual(record.header.type, .message)
-        try fixture.patch(last) { bytes in bytes[record.offset + 64 + 1] ^= 0x01 }
-        return PlantedFault(kind: "corrupt-record", file: last, offset: record.offset,
-                            lost: [record.header.user.rawValue: record.header.seq.rawValue ... record.header.seq.rawValue],
-                            damagedFile: last, damagedBytes: try fixture.bytes(last))
+        return try flipPayloadBit(fixture, in: last, record: try fixture.records(in: last).last!, byte: 1, mask: 0x01)
     }
 
     /// The image of a crash in the middle of writing the last record: the store is copied while
@@ -57,51 +52,32 @@ struct PlantedFault {
         let name = fixture.segmentNames.last!
         let records = try fixture.records(in: name)
         XCTAssertGreaterThan(records.count, 3, "the active segment needs records after the damaged one")
-        let record = records[1]
-        XCTAssertEqual(record.header.type, .message)
-        try fixture.patch(name) { bytes in bytes[record.offset + 64 + 2] ^= 0x08 }
-        return PlantedFault(kind: "corrupt-record", file: name, offset: record.offset,
-                            lost: [record.header.user.rawValue: record.header.seq.rawValue ... record.header.seq.rawValue],
-                            damagedFile: name, damagedBytes: try fixture.bytes(name))
+        return try flipPayloadBit(fixture, in: name, record: records[1], byte: 2, mask: 0x08)
     }
 
     /// A flipped payload bit in a message in the middle of a sealed segment.
     static func flippedPayloadBit(_ fixture: StoreFixture) throws -> PlantedFault {
         let name = fixture.segmentNames[1]
-        let record = try fixture.records(in: name)[5]
-        XCTAssertEqual(record.header.type, .message)
-        try fixture.patch(name) { bytes in bytes[record.offset + 64 + 3] ^= 0x20 }
-        return PlantedFault(kind: "corrupt-record", file: name, offset: record.offset,
-                            lost: [record.header.user.rawValue: record.header.seq.rawValue ... record.header.seq.rawValue],
-                            damagedFile: name, damagedBytes: try fixture.bytes(name))
+        return try flipPayloadBit(fixture, in: name, record: try fixture.records(in: name)[5], byte: 3, mask: 0x20)
     }
 
     /// A flipped bit in a sealed segment's header (its creation time field).
     static func flippedHeaderBit(_ fixture: StoreFixture) throws -> PlantedFault {
-        let name = fixture.segmentNames[2]
-        try fixture.patch(name) { bytes in bytes[25] ^= 0x10 }
-        return PlantedFault(kind: "segment-header", file: name, offset: 0, lost: [:], damagedFile: name, damagedBytes: try fixture.bytes(name))
+        try flipHeaderBit(fixture, in: fixture.segmentNames[2], byte: 25, mask: 0x10)
     }
 
     /// A sealed segment in the middle cut to 40 bytes (its magic intact, its header short).
     static func truncatedMiddleSegment(_ fixture: StoreFixture) throws -> PlantedFault {
         let names = fixture.segmentNames
         let name = names[2]
-        var lost: [UInt64: ClosedRange<UInt32>] = [:]
-        for record in try fixture.records(in: name) where record.header.type == .message {
-            let seq = record.header.seq.rawValue
-            let user = record.header.user.rawValue
-            lost[user] = lost[user].map { min($0.lowerBound, seq) ... max($0.upperBound, seq) } ?? seq ... seq
-        }
+        let lost = try messageSeqs(fixture, in: name)
         try fixture.write(Array(try fixture.bytes(name)[0 ..< 40]), to: name)
         return PlantedFault(kind: "segment-header", file: name, offset: nil, lost: lost, damagedFile: name, damagedBytes: try fixture.bytes(name))
     }
 
     /// One flipped bit in a sealed segment's magic: a damaged header, not a foreign file.
     static func flippedMagicBit(_ fixture: StoreFixture) throws -> PlantedFault {
-        let name = fixture.segmentNames[3]
-        try fixture.patch(name) { bytes in bytes[2] ^= 0x01 }
-        return PlantedFault(kind: "segment-header", file: name, offset: 0, lost: [:], damagedFile: name, damagedBytes: try fixture.bytes(name))
+        try flipHeaderBit(fixture, in: fixture.segmentNames[3], byte: 2, mask: 0x01)
     }
 
     /// A sealed segment's index file deleted.
@@ -122,15 +98,36 @@ struct PlantedFault {
     static func missingMiddleSegment(_ fixture: StoreFixture) throws -> PlantedFault {
         let names = fixture.segmentNames
         let name = names[2]
-        var lost: [UInt64: ClosedRange<UInt32>] = [:]
-        for record in try fixture.records(in: name) where record.header.type == .message {
-            let seq = record.header.seq.rawValue
-            let user = record.header.user.rawValue
-            lost[user] = lost[user].map { min($0.lowerBound, seq) ... max($0.upperBound, seq) } ?? seq ... seq
-        }
+        let lost = try messageSeqs(fixture, in: name)
         try FileManager.default.removeItem(atPath: fixture.path(name))
         // fsck names the segment before the gap.
         return PlantedFault(kind: "missing-segment", file: names[1], offset: nil, lost: lost, damagedFile: name, damagedBytes: nil)
     }
 
+    /// Flips `mask` in payload byte `byte` of a message: corruption of durable data, whose seq is lost.
+    private static func flipPayloadBit(_ fixture: StoreFixture, in name: String, record: (offset: Int, header: RecordHeader),
+                                       byte: Int, mask: UInt8) throws -> PlantedFault {
+        XCTAssertEqual(record.header.type, .message)
+        try fixture.patch(name) { bytes in bytes[record.offset + FormatConstants.recordHeaderSize + byte] ^= mask }
+        let seq = record.header.seq.rawValue
+        return PlantedFault(kind: "corrupt-record", file: name, offset: record.offset, lost: [record.header.user.rawValue: seq ... seq],
+                            damagedFile: name, damagedBytes: try fixture.bytes(name))
+    }
+
+    /// Flips `mask` in byte `byte` of a segment's header: a damaged header, records intact.
+    private static func flipHeaderBit(_ fixture: StoreFixture, in name: String, byte: Int, mask: UInt8) throws -> PlantedFault {
+        try fixture.patch(name) { bytes in bytes[byte] ^= mask }
+        return PlantedFault(kind: "segment-header", file: name, offset: 0, lost: [:], damagedFile: name, damagedBytes: try fixture.bytes(name))
+    }
+
+    /// The seqs of the messages in segment `name`, per user: what losing the segment loses.
+    private static func messageSeqs(_ fixture: StoreFixture, in name: String) throws -> [UInt64: ClosedRange<UInt32>] {
+        var seqs: [UInt64: ClosedRange<UInt32>] = [:]
+        for record in try fixture.records(in: name) where record.header.type == .message {
+            let seq = record.header.seq.rawValue
+            let user = record.header.user.rawValue
+            seqs[user] = seqs[user].map { min($0.lowerBound, seq) ... max($0.upperBound, seq) } ?? seq ... seq
+        }
+        return seqs
+    }
 }

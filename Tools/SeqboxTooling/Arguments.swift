@@ -30,6 +30,16 @@ public struct ParsedArguments: Sendable {
         }
         return number
     }
+
+    /// The one positional argument, the store directory, without trailing slashes ("/" stays).
+    public func storeDirectory() throws(UnusableInput) -> String {
+        guard positionals.count == 1 else {
+            throw UnusableInput(positionals.isEmpty ? "missing the store directory (see --help)" : "expected one store directory, got \(positionals.count)")
+        }
+        var path = positionals[0]
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
 }
 
 /// A small hand-written parser: `--name`, `--name VALUE`, `--name=VALUE`, `-h`, and `--` to end

@@ -55,9 +55,7 @@ public enum Dump {
                 output.write(help)
                 return ToolExit.clean
             }
-            guard parsed.positionals.count == 1 else {
-                throw UnusableInput(parsed.positionals.isEmpty ? "missing the store directory (see --help)" : "expected one store directory, got \(parsed.positionals.count)")
-            }
+            let directory = try parsed.storeDirectory()
             let filter = try RecordFilter(parsed)
             let modes = ["segments", "records", "stats"].filter { parsed.has($0) }
             guard modes.count <= 1 else { throw UnusableInput("choose one of --segments, --records, --stats") }
@@ -66,7 +64,7 @@ public enum Dump {
             if mode != "records" && (filter.isActive || parsed.has("hex")) {
                 throw UnusableInput("record filters and --hex apply to --records only")
             }
-            let source = try DumpSource.open(directory: Fsck.trimmed(parsed.positionals[0]), fileSystem: fileSystem)
+            let source = try DumpSource.open(directory: directory, fileSystem: fileSystem)
             for name in source.vanished { output.writeError("seqbox-dump: note: \(name) was removed while dumping (retention); skipped\n") }
             switch mode {
             case "stats":

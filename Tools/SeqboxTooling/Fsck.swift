@@ -50,23 +50,13 @@ public enum Fsck {
                 output.write(help)
                 return ToolExit.clean
             }
-            guard parsed.positionals.count == 1 else {
-                throw UnusableInput(parsed.positionals.isEmpty ? "missing the store directory (see --help)" : "expected one store directory, got \(parsed.positionals.count)")
-            }
-            let run = FsckRun(directory: Self.trimmed(parsed.positionals[0]), repair: parsed.has("repair"), json: parsed.has("json"),
+            let run = FsckRun(directory: try parsed.storeDirectory(), repair: parsed.has("repair"), json: parsed.has("json"),
                               progress: parsed.has("progress") || output.errorIsTerminal, output: output, fileSystem: fileSystem, clock: clock)
             return try run.execute()
         } catch {
             output.writeError("seqbox-fsck: \(error.message)\n")
             return ToolExit.unusable
         }
-    }
-
-    /// The directory argument without trailing slashes ("/" stays).
-    static func trimmed(_ path: String) -> String {
-        var path = path
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        return path
     }
 }
 

@@ -27,8 +27,6 @@ public enum ProblemKind: String, CaseIterable, Sendable, Comparable {
     case checkpointMismatch = "checkpoint-mismatch"
     /// A device cursor beyond what its mailbox ever held.
     case cursor = "cursor"
-    /// Two messages of one mailbox with one idempotency key inside the dedup window (invariant 4).
-    case duplicateKey = "duplicate-key"
     /// A repair that stopped before it finished (its backup folder is still marked incomplete).
     case incompleteRepair = "incomplete-repair"
 

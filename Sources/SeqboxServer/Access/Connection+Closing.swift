@@ -74,10 +74,7 @@ extension Connection {
     }
 
     func closingStep() {
-        if serviceKnowsConnection && !serviceToldClosed, let reason = machine.closeReason {
-            serviceToldClosed = true
-            loop.handler.connectionClosed(self, reason: reason)
-        }
+        tellServiceClosed()
         if case .closing(_, flushed: false) = machine.phase, !peerFinished {
             switch waitingForWritable ? .wouldBlock : flush() {
             case .drained:
@@ -97,12 +94,16 @@ extension Connection {
         }
     }
 
+    /// Tells the service once that an opened connection is closing.
+    private func tellServiceClosed() {
+        guard serviceKnowsConnection && !serviceToldClosed, let reason = machine.closeReason else { return }
+        serviceToldClosed = true
+        loop.handler.connectionClosed(self, reason: reason)
+    }
+
     /// Closes the socket and leaves the loop.
     func tearDown() {
-        if serviceKnowsConnection && !serviceToldClosed, let reason = machine.closeReason {
-            serviceToldClosed = true
-            loop.handler.connectionClosed(self, reason: reason)
-        }
+        tellServiceClosed()
         isTornDown = true
         sendsAccepted.store(false, ordering: .releasing)
         machine.closed()
@@ -115,10 +116,7 @@ extension Connection {
     /// Closes at once with nothing flushed (the loop is exiting past its shutdown deadline).
     func abortNow() {
         guard !isTornDown else { return }
-        beginClose(.serverShutdown, abort: true)
-        machine.shortenCloseDeadline(to: loop.nowMs)
-        output.discardAll()
-        peerFinished = true
+        beginClose(.serverShutdown, abort: true)  // drops the output, marks the peer finished
         tearDown()
     }
 

@@ -40,13 +40,12 @@ extension ServerRunner {
         }
 
         let received = waitForSignal(&signals)
-        log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writesInFlightCount)")
-        drainWrites(service, options: options, log: log)
+        log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writes.count)")
+        drainWrites(service.writes, options: options, log: log)
         access.stop()
         push.stop()
         backend.stop()
-        let storage = backend.nodes.map(\.statistics)
-        log.info("storage_clients_stopped", "nodes=\(backend.nodes.count) frames_sent=\(storage.reduce(0) { $0 + $1.framesSent }) append_groups_sent=\(storage.reduce(0) { $0 + $1.appendGroupsSent }) timed_out=\(storage.reduce(0) { $0 + $1.timedOut }) failed_fast=\(storage.reduce(0) { $0 + $1.failedFast }) reconnects=\(storage.reduce(0) { $0 + max(0, $1.handshakes - 1) })")
+        log.info("storage_clients_stopped", "nodes=\(backend.nodes.count) \(StorageClientStatistics.total(backend.nodes.map(\.statistics)).logFields)")
         log.info("shutdown_complete", "\(service.report) \(access.statistics.logFields) \(push.statistics)")
         return 0
     }

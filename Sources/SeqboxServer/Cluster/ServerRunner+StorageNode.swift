@@ -34,8 +34,8 @@ extension ServerRunner {
         }
 
         let received = waitForSignal(&signals)
-        log.info("shutdown_begin", "signal=\(signalName(received)) gateways=\(handler.gatewayConnectionCount) writes_in_flight=\(handler.writesInFlightCount)")
-        drainWrites(handler, options: options, log: log)
+        log.info("shutdown_begin", "signal=\(signalName(received)) gateways=\(handler.gatewayConnectionCount) writes_in_flight=\(handler.writes.count)")
+        drainWrites(handler.writes, options: options, log: log)
         access.stop()
         let status = closeStore(store, options: options, log: log)
         let counters = handler.counters
@@ -47,14 +47,7 @@ extension ServerRunner {
     /// STORE_APPEND carries up to `storeAppendGroupsMax` groups), many requests in flight per
     /// connection, a large output bound; the rest as the options say.
     static func storageAccessConfiguration(options: ServerOptions, pullLimitMax: Int, log: ServerLog) -> AccessConfiguration {
-        var access = AccessConfiguration()
-        access.host = options.host
-        access.port = options.port
-        if let loops = options.eventLoops { access.eventLoopCount = loops }
-        if let connections = options.connectionsMax { access.connectionsMax = connections }
-        if let idle = options.idleTimeoutMs { access.idleTimeoutMs = idle }
-        if let heartbeat = options.heartbeatIntervalMs { access.heartbeatIntervalMs = heartbeat }
-        if let handshake = options.handshakeTimeoutMs { access.handshakeTimeoutMs = handshake }
+        var access = baseAccessConfiguration(options: options, log: log)
         access.requestsInFlightMax = options.requestsInFlightMax ?? storageRequestsInFlightMax
         access.frameLimits = .protocolMaximum
         access.sentFrameLengthMax = ProtocolConstants.frameLengthMax
@@ -63,7 +56,6 @@ extension ServerRunner {
         access.overloadedRetryAfterMs = options.service.retryAfterUnavailableMs
         access.outputBufferBytesMax = max(options.outputBufferBytesMax ?? storageOutputBufferBytesMax,
                                           ProtocolConstants.lengthFieldSize + ProtocolConstants.frameLengthMax)
-        access.log = { line in log.info("access", "detail=\"\(line)\"") }
         return access
     }
 }

@@ -215,6 +215,23 @@ public struct StorageClientStatistics: Sendable, Equatable {
     public var handshakes: Int
     /// Connections lost or connect attempts failed.
     public var connectionFailures: Int
+
+    /// The figures of several clients added up.
+    public static func total(_ clients: [StorageClientStatistics]) -> StorageClientStatistics {
+        clients.reduce(StorageClientStatistics(framesSent: 0, appendGroupsSent: 0, timedOut: 0, failedFast: 0, overloaded: 0,
+                                               handshakes: 0, connectionFailures: 0)) { sum, next in
+            StorageClientStatistics(framesSent: sum.framesSent + next.framesSent, appendGroupsSent: sum.appendGroupsSent + next.appendGroupsSent,
+                                    timedOut: sum.timedOut + next.timedOut, failedFast: sum.failedFast + next.failedFast,
+                                    overloaded: sum.overloaded + next.overloaded, handshakes: sum.handshakes + next.handshakes,
+                                    connectionFailures: sum.connectionFailures + next.connectionFailures)
+        }
+    }
+
+    /// As log fields (handshakes beyond one per node are reconnects).
+    var logFields: String {
+        "frames_sent=\(framesSent) append_groups_sent=\(appendGroupsSent) timed_out=\(timedOut) failed_fast=\(failedFast) "
+            + "overloaded=\(overloaded) handshakes=\(handshakes) connection_failures=\(connectionFailures)"
+    }
 }
 
 /// The atomic counters behind `StorageClientStatistics`.

@@ -64,11 +64,10 @@ extension StorageNodeHandler {
     /// Runs a durable write unless shutting down, counting it in flight until answered.
     private func write(_ answer: @escaping @Sendable (Result<Frame, Frame.ErrorReport>) -> Void,
                        _ body: (@escaping @Sendable (Result<Frame, Frame.ErrorReport>) -> Void) -> Void) {
-        guard !shuttingDown.load(ordering: .relaxed) else { return answer(.failure(shuttingDownReport)) }
-        writesInFlight.add(1, ordering: .sequentiallyConsistent)
+        guard writes.tryBegin() else { return answer(.failure(shuttingDownReport)) }
         body { [self] result in
             answer(result)
-            writesInFlight.subtract(1, ordering: .sequentiallyConsistent)
+            writes.end()
         }
     }
 
@@ -79,12 +78,12 @@ extension StorageNodeHandler {
     /// result per group once the last one completed.
     private func serveAppend(_ append: Frame.StoreAppend, requestID: UInt32, connection: any ConnectionHandle) {
         counters.appendGroups.add(append.groups.count, ordering: .relaxed)
-        writesInFlight.add(1, ordering: .sequentiallyConsistent)
+        writes.begin()
         let collector = GroupResults(count: append.groups.count) { [self] results in
             connection.send(.storeAppendOK(Frame.StoreAppendOK(results: results)), requestID: requestID)
-            writesInFlight.subtract(1, ordering: .sequentiallyConsistent)
+            writes.end()
         }
-        let closing = shuttingDown.load(ordering: .relaxed)
+        let closing = writes.isClosed
         for (index, group) in append.groups.enumerated() {
             if closing {
                 collector.set(index, .failed(shuttingDownReport))

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SeqboxFormat
 import SeqboxProtocol
 import SeqboxStore
@@ -24,10 +21,9 @@ public final class StorageNodeHandler: FrameHandler, Sendable {
     let configuration: StorageNodeConfiguration
     /// Connections that completed LOGIN.
     private let loggedIn = PthreadLocked<Set<ConnectionID>>([])
-    /// Writes handed to the store whose answer is not queued yet.
-    let writesInFlight = Atomic<Int>(0)
-    /// Set by `beginShutdown`: new writes answer `unavailable`.
-    let shuttingDown = Atomic<Bool>(false)
+    /// Writes handed to the store whose answer is not queued yet; closed at shutdown (new
+    /// writes answer `unavailable`, reads go on).
+    let writes = WriteGate()
     let counters = StorageNodeCounters()
 
     public init(store: MailboxStore, tokens: TokenAuthority, configuration: StorageNodeConfiguration = StorageNodeConfiguration(),
@@ -70,24 +66,6 @@ public final class StorageNodeHandler: FrameHandler, Sendable {
         if loggedIn.withLock({ $0.remove(connection.id) }) != nil {
             log.info("gateway_disconnected", "connection=\(connection.id) reason=\"\(reason)\"")
         }
-    }
-
-    // MARK: Shutdown
-
-    /// Graceful shutdown, step 1: new writes answer `unavailable`; reads and writes in flight go on.
-    public func beginShutdown() {
-        shuttingDown.store(true, ordering: .sequentiallyConsistent)
-    }
-
-    /// Step 2: waits until every write handed to the store has completed and its answer was
-    /// queued, or `timeoutMs` passed. Returns whether everything completed.
-    public func waitForWritesInFlight(timeoutMs: Int) -> Bool {
-        let deadline = monotonicNanoseconds() + UInt64(max(0, timeoutMs)) * 1_000_000
-        while writesInFlight.load(ordering: .sequentiallyConsistent) > 0 {
-            guard monotonicNanoseconds() < deadline else { return false }
-            usleep(1_000)
-        }
-        return true
     }
 
     /// Gateways logged in now.

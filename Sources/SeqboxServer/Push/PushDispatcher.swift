@@ -281,33 +281,32 @@ final class PushDispatcher: Sendable {
             slot.inFlight = nil
             slot.inFlightCancelled = false
             state.inFlightCount -= 1
+            // The tip leaves the outbox unless it is retried.
+            var retired = true
             switch completion {
             case .noDevices:
                 counters.skipped.increment()
-                store.recordTipDone(user: tip.user, seq: tip.newestSeq)
             case .posted(.delivered(let status)):
                 counters.sent.increment()
-                store.recordTipDone(user: tip.user, seq: tip.newestSeq)
                 log.debug("push_sent", "user=\(tip.user) newest_seq=\(tip.newestSeq) status=\(status) attempts=\(failures + 1)")
             case .posted(.rejected(let status)):
                 counters.droppedRejected.increment()
-                store.recordTipDone(user: tip.user, seq: tip.newestSeq)
                 log.warning("push_rejected", "user=\(tip.user) newest_seq=\(tip.newestSeq) status=\(status)")
             case .posted(.failed(let reason)):
                 if cancelled {
                     counters.cancelled.increment()
-                    store.recordTipDone(user: tip.user, seq: tip.newestSeq)
                 } else if failures >= settings.retriesMax {
                     counters.droppedExhausted.increment()
-                    store.recordTipDone(user: tip.user, seq: tip.newestSeq)
                     log.warning("push_dropped", "user=\(tip.user) newest_seq=\(tip.newestSeq) reason=retries_exhausted attempts=\(failures + 1) error=\"\(reason)\"")
                 } else {
+                    retired = false
                     counters.retried.increment()
                     let delayMs = settings.backoff.delayMs(attempt: failures + 1)
                     log.debug("push_retry", "user=\(tip.user) newest_seq=\(tip.newestSeq) attempt=\(failures + 1) delay_ms=\(delayMs) error=\"\(reason)\"")
                     requeue(tip, failures: failures + 1, dueNs: now + UInt64(delayMs) * 1_000_000, slot: &slot, state: &state)
                 }
             }
+            if retired { store.recordTipDone(user: tip.user, seq: tip.newestSeq) }
             state.slots[tip.user] = slot.isEmpty ? nil : slot
             return claimPump(&state)
         }

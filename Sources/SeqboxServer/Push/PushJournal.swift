@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SeqboxFormat
+import SeqboxProtocol
 import SeqboxSystem
 
 /// The push state's file, DATA/push/journal: a 16-byte header, then checksummed entries
@@ -32,7 +33,7 @@ final class PushJournal {
     /// Seeds entry checksums, so bytes of some other file never verify as entries.
     static let checksumSeed: UInt64 = 0x5042_5850_5553_4831
     /// Largest entry body: a register entry with the largest token.
-    static let entryBodyMax = 1 + 8 + 8 + 1 + 1 + 2 + 512
+    static let entryBodyMax = 1 + 8 + 8 + 1 + 1 + 2 + ProtocolConstants.pushTokenSizeMax
     /// Bytes around an entry's body: length u32 and checksum u64.
     static let entryOverhead = 4 + 8
 
@@ -110,7 +111,7 @@ final class PushJournal {
         }
         guard bytes.count >= headerSize, Array(bytes[0 ..< 8]) == magic else {
             descriptor.close()
-            let aside = path + ".unreadable-\(monotonicSuffix())"
+            let aside = path + ".unreadable-\(time(nil))"
             try Directory.rename(path, to: aside)
             let journal = try create(directory: directory, entries: [])
             return (journal, Loaded(entries: [], discardedBytes: Int64(bytes.count), movedAside: aside))
@@ -147,11 +148,11 @@ final class PushJournal {
         for entry in entries {
             var body = ByteWriter(capacity: 32)
             entry.encode(into: &body)
-            var framed = ByteWriter(capacity: body.count + entryOverhead)
-            framed.append(UInt32(body.count))
-            framed.append(bytes: body.bytes)
-            framed.append(Checksum.xxh3(framed.bytes, seed: checksumSeed))
-            writer.append(bytes: framed.bytes)
+            let start = writer.count
+            writer.append(UInt32(body.count))
+            writer.append(bytes: body.bytes)
+            let checksum = writer.bytes.withUnsafeBytes { Checksum.xxh3(UnsafeRawBufferPointer(rebasing: $0[start...]), seed: checksumSeed) }
+            writer.append(checksum)
         }
     }
 
@@ -206,9 +207,5 @@ final class PushJournal {
             throw error
         }
         return PushJournal(directory: directory, descriptor: descriptor, size: Int64(bytes.count))
-    }
-
-    private static func monotonicSuffix() -> String {
-        String(time(nil))
     }
 }

@@ -12,13 +12,13 @@ public final class PushRuntime: Sendable {
     /// How long the start-up reachability probe may take.
     public static let probeTimeoutMs = 2_000
 
-    public let gateway: any OfflinePushGateway
+    /// What the push path hands tips and registrations to.
+    public var gateway: any OfflinePushGateway { pushGateway }
     private let pushGateway: PushGateway
     private let log: ServerLog
     private let stopped = Atomic<Bool>(false)
 
     private init(gateway: PushGateway, log: ServerLog) {
-        self.gateway = gateway
         self.pushGateway = gateway
         self.log = log
     }

@@ -6,15 +6,14 @@ extension MessagingService {
     /// any earlier one) and answers PUSH_OK(registered) once it is durable. A write: refused
     /// while shutting down, and waited for by the shutdown like a SEND.
     func handlePushRegister(_ register: Frame.PushRegister, requestID: UInt32, session: Session, as identity: SessionIdentity) {
-        if shuttingDown.load(ordering: .relaxed) {
+        guard writes.tryBegin() else {
             refuse(session, requestID: requestID, shuttingDownReport)
             return
         }
-        writesInFlight.add(1, ordering: .sequentiallyConsistent)
         let connection = session.connection
         pushPath.offlinePush.register(user: identity.user, device: identity.device, platform: register.platform,
                                       token: register.token) { [self] result in
-            defer { writesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
+            defer { writes.end() }
             answerPush(result, registered: true, requestID: requestID, connection: connection, identity: identity,
                        detail: "platform=\(register.platform) token_bytes=\(register.token.count)")
         }
@@ -23,14 +22,13 @@ extension MessagingService {
     /// PUSH_UNREGISTER (PROTOCOL.md §5.20): forgets the logged-in device's push token and
     /// answers PUSH_OK(not registered) once that is durable.
     func handlePushUnregister(requestID: UInt32, session: Session, as identity: SessionIdentity) {
-        if shuttingDown.load(ordering: .relaxed) {
+        guard writes.tryBegin() else {
             refuse(session, requestID: requestID, shuttingDownReport)
             return
         }
-        writesInFlight.add(1, ordering: .sequentiallyConsistent)
         let connection = session.connection
         pushPath.offlinePush.unregister(user: identity.user, device: identity.device) { [self] result in
-            defer { writesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
+            defer { writes.end() }
             answerPush(result, registered: false, requestID: requestID, connection: connection, identity: identity, detail: "")
         }
     }

@@ -25,14 +25,19 @@ extension MessagingService {
         let outgoing = NewMessage(user: identity.user, sender: recipient, device: identity.device,
                                   clientMessageID: ClientMessageID(send.clientMessageID), timestampMs: timestampMs,
                                   payload: send.body, outgoing: true)
-        writesInFlight.add(1, ordering: .sequentiallyConsistent)
+        // `sendRefusal` answered a SEND arriving after shutdown began; this closes the window
+        // between that check and counting the write.
+        guard writes.tryBegin() else {
+            refuse(session, requestID: requestID, shuttingDownReport)
+            return
+        }
         let connection = session.connection
         // The completion keeps the key fields only, not the body, while the append is queued
         // (and the push preview's first bytes when previews are on).
         let sent = SentMessage(recipient: recipient, sender: identity.user, clientMessageID: incoming.clientMessageID,
                                preview: pushPath.preview(of: send.body))
         backend.storeSend(incoming: incoming, outgoing: outgoing) { [self] result in
-            defer { writesInFlight.subtract(1, ordering: .sequentiallyConsistent) }
+            defer { writes.end() }
             switch result {
             case .success(let copies):
                 completeSend(received: copies.received, sent: copies.sent, sent, requestID: requestID, connection: connection)
@@ -50,7 +55,7 @@ extension MessagingService {
     /// Order: shutdown, values, size, rate limit, content; the
     /// recipient's blocklist is checked where the mailbox lives, in the same step as the append.
     private func sendRefusal(_ send: Frame.Send, from identity: SessionIdentity) -> Frame.ErrorReport? {
-        if shuttingDown.load(ordering: .relaxed) { return shuttingDownReport }
+        if writes.isClosed { return shuttingDownReport }
         guard send.to != 0, send.to != identity.user.rawValue else {
             return Frame.ErrorReport(code: .badRequest, message: send.to == 0 ? "recipient 0" : "a message to oneself")
         }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import SeqboxProtocol
-import SeqboxStore
-
 /// What the service did while running, for the shutdown log line.
 public struct ServiceReport: Sendable, CustomStringConvertible {
     public var logins: Int
@@ -23,32 +17,14 @@ extension MessagingService {
     /// Graceful shutdown, step 1: refuse new writes (`unavailable`, retry after the reconnect
     /// delay); reads and in-flight writes continue.
     public func beginShutdown() {
-        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        writes.close()
     }
 
     /// Step 2: waits until every write handed to the store has completed and its reply was
     /// queued, or `timeoutMs` passed. Returns whether everything completed.
     public func waitForWritesInFlight(timeoutMs: Int) -> Bool {
-        let deadline = monotonicNanoseconds() + UInt64(max(0, timeoutMs)) * 1_000_000
-        while writesInFlight.load(ordering: .sequentiallyConsistent) > 0 {
-            guard monotonicNanoseconds() < deadline else { return false }
-            usleep(1_000)
-        }
-        return true
+        writes.waitUntilDrained(timeoutMs: timeoutMs)
     }
-
-    /// Step 3: GOODBYE(serverShutdown) to every connection, then closes each after its output
-    /// is flushed.
-    public func sayGoodbye() {
-        let goodbye = Frame.goodbye(Frame.Goodbye(reason: .serverShutdown, reconnectAfterMs: configuration.shutdownReconnectAfterMs))
-        for session in registry.allSessions() {
-            session.connection.send(goodbye, requestID: 0)
-            session.connection.close(reason: .serverShutdown)
-        }
-    }
-
-    /// Writes handed to the store whose reply is not queued yet.
-    public var writesInFlightCount: Int { writesInFlight.load(ordering: .relaxed) }
 
     /// Connections that completed HELLO and are not closed.
     public var openConnectionCount: Int { registry.openCount }

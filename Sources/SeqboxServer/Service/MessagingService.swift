@@ -26,10 +26,8 @@ public final class MessagingService: FrameHandler, Sendable {
     let pushPath: PushPath
     let counters = ServiceCounters()
     let blocklistWritesPending = Atomic<Int>(0)
-    /// Writes handed to the backend whose completion has not run yet.
-    let writesInFlight = Atomic<Int>(0)
-    /// Set by `beginShutdown`: new writes are refused with `unavailable`.
-    let shuttingDown = Atomic<Bool>(false)
+    /// Writes handed to the backend whose completion has not run yet; closed by `beginShutdown`.
+    let writes = WriteGate()
 
     /// A service over the embedded `store`.
     public convenience init(

@@ -1,21 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SeqboxStore
-
-/// What a role's shutdown drains: the handler that hands writes to storage (the service, or a
-/// storage node's handler). Step 1 refuses new writes; step 2 waits for those in flight.
-protocol DrainsWrites: AnyObject {
-    func beginShutdown()
-    func waitForWritesInFlight(timeoutMs: Int) -> Bool
-    var writesInFlightCount: Int { get }
-}
-
-extension MessagingService: DrainsWrites {}
-
-extension StorageNodeHandler: DrainsWrites {
-    var writesInFlightCount: Int { writesInFlight.load(ordering: .relaxed) }
-}
 
 extension ServerRunner {
     /// Starts `access` and logs `listening` with the bound address and `fields(access)`, then
@@ -38,10 +21,10 @@ extension ServerRunner {
 
     /// Shutdown steps 1 and 2: refuse new writes, then wait (bounded by the shutdown timeout)
     /// for the writes in flight to complete and their answers to be queued.
-    static func drainWrites(_ target: some DrainsWrites, options: ServerOptions, log: ServerLog) {
-        target.beginShutdown()
-        if !target.waitForWritesInFlight(timeoutMs: options.shutdownTimeoutMs) {
-            log.warning("shutdown_writes_pending", "writes_in_flight=\(target.writesInFlightCount) timeout_ms=\(options.shutdownTimeoutMs)")
+    static func drainWrites(_ writes: WriteGate, options: ServerOptions, log: ServerLog) {
+        writes.close()
+        if !writes.waitUntilDrained(timeoutMs: options.shutdownTimeoutMs) {
+            log.warning("shutdown_writes_pending", "writes_in_flight=\(writes.count) timeout_ms=\(options.shutdownTimeoutMs)")
         }
     }
 

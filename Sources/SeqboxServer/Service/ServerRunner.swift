@@ -55,8 +55,8 @@ public enum ServerRunner {
         }
 
         let received = waitForSignal(&signals)
-        log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writesInFlightCount)")
-        drainWrites(service, options: options, log: log)
+        log.info("shutdown_begin", "signal=\(signalName(received)) connections=\(service.openConnectionCount) writes_in_flight=\(service.writes.count)")
+        drainWrites(service.writes, options: options, log: log)
         access.stop()
         push.stop()
         let status = closeStore(store, options: options, log: log)
@@ -137,14 +137,7 @@ public enum ServerRunner {
     /// The access layer's settings from the options; the values HELLO_OK advertises agree with
     /// what the service enforces.
     static func accessConfiguration(options: ServerOptions, service: ServiceConfiguration, log: ServerLog) -> AccessConfiguration {
-        var access = AccessConfiguration()
-        access.host = options.host
-        access.port = options.port
-        if let loops = options.eventLoops { access.eventLoopCount = loops }
-        if let connections = options.connectionsMax { access.connectionsMax = connections }
-        if let idle = options.idleTimeoutMs { access.idleTimeoutMs = idle }
-        if let heartbeat = options.heartbeatIntervalMs { access.heartbeatIntervalMs = heartbeat }
-        if let handshake = options.handshakeTimeoutMs { access.handshakeTimeoutMs = handshake }
+        var access = baseAccessConfiguration(options: options, log: log)
         if let inFlight = options.requestsInFlightMax { access.requestsInFlightMax = inFlight }
         access.frameLimits = FrameLimits(frameLengthMax: FrameLimits.clientFrames.frameLengthMax,
                                          messageBodySizeMax: service.messageBodySizeMax)
@@ -154,6 +147,20 @@ public enum ServerRunner {
         if let output = options.outputBufferBytesMax {
             access.outputBufferBytesMax = max(output, ProtocolConstants.lengthFieldSize + access.sentFrameLengthMax)
         }
+        return access
+    }
+
+    /// The access-layer settings every role takes from the options as they are: address, event
+    /// loops, connection bound, timeouts, and the log.
+    static func baseAccessConfiguration(options: ServerOptions, log: ServerLog) -> AccessConfiguration {
+        var access = AccessConfiguration()
+        access.host = options.host
+        access.port = options.port
+        if let loops = options.eventLoops { access.eventLoopCount = loops }
+        if let connections = options.connectionsMax { access.connectionsMax = connections }
+        if let idle = options.idleTimeoutMs { access.idleTimeoutMs = idle }
+        if let heartbeat = options.heartbeatIntervalMs { access.heartbeatIntervalMs = heartbeat }
+        if let handshake = options.handshakeTimeoutMs { access.handshakeTimeoutMs = handshake }
         access.log = { line in log.info("access", "detail=\"\(line)\"") }
         return access
     }

@@ -115,16 +115,7 @@ public enum ServerSecret {
     }
 
     /// Lowercase hex of `bytes`.
-    public static func encodeHex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public static func encodeHex(_ bytes: [UInt8]) -> String { hex(bytes) }
 
     /// The bytes of hex `text` (surrounding whitespace ignored), or nil if it is not hex.
     public static func decodeHex(_ text: String) -> [UInt8]? {

@@ -67,12 +67,6 @@ final class SessionRegistry: Sendable {
         }
     }
 
-    /// Every open session (for shutdown).
-    func allSessions() -> [Session] {
-        byConnection.withLock { Array($0.values) }
-    }
-
+    /// Connections that completed HELLO and are not closed.
     var openCount: Int { byConnection.withLock { $0.count } }
-
-    var liveUserCount: Int { userShards.reduce(0) { $0 + $1.sessions.withLock { $0.count } } }
 }
